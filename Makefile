@@ -1,0 +1,43 @@
+# bucketbell: the Makefile is the user's interface. Each target does one job;
+# the README documents them under the same names.
+
+GO        ?= go
+GOFLAGS_BUILD := -tags lambda.norpc -trimpath -ldflags='-s -w'
+BUILD     := .build
+FUNCTIONS := notifier reviewer
+CDK       := npx --no-install cdk
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
+export CDK_DISABLE_CLI_TELEMETRY ?= true
+export npm_config_update_notifier ?= false
+
+.PHONY: test vet fuzz replay replay-review build synth deploy destroy e2e demo bench clean
+
+## test: go vet and every test with -race, offline
+test: vet
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+## fuzz: fuzz the event reader briefly (FUZZTIME=20s)
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test ./lambda/s3event -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+
+## replay: run the real notifier handler on EVENT=<file> [WORLD=<file>] [FAIL=publish]
+replay:
+	@test -n "$(EVENT)" || { echo "usage: make replay EVENT=<file> [WORLD=<file>] [FAIL=publish]" >&2; exit 2; }
+	@$(GO) run ./lambda/cmd/replay -event '$(EVENT)' $(if $(WORLD),-world '$(WORLD)') $(if $(FAIL),-fail '$(FAIL)')
+
+## build: the linux/arm64 bootstrap of each function, as deployed
+build: $(FUNCTIONS:%=$(BUILD)/%/bootstrap)
+
+$(BUILD)/%/bootstrap: FORCE
+	@mkdir -p $(@D)
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $@ ./lambda/cmd/$*
+
+.PHONY: FORCE
+FORCE:
+
+clean:
+	rm -rf $(BUILD) cdk.out
