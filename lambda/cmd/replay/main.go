@@ -1,0 +1,59 @@
+// Command replay runs the real notifier handler on an event file, offline:
+// a stand-in SNS prints each Publish as one JSON line, then the handler's
+// response and error. See "make replay" in the README.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/bucketbell/bucketbell/lambda/notifier"
+	"github.com/bucketbell/bucketbell/lambda/replay"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	eventPath := fs.String("event", "", "JSON event file: an S3 event or an SQS event")
+	fail := fs.String("fail", "", `"publish" makes every publish fail`)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *fail != "" && *fail != "publish" {
+		fmt.Fprintf(stderr, "replay: unknown -fail %q (want \"publish\")\n", *fail)
+		return 2
+	}
+	payload, err := os.ReadFile(*eventPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "replay: %v\n", err)
+		return 1
+	}
+	if !json.Valid(payload) {
+		fmt.Fprintf(stderr, "replay: %s is not JSON\n", *eventPath)
+		return 1
+	}
+	h := &notifier.Handler{
+		TopicARN:  "arn:aws:sns:us-east-1:123456789012:s3NotificationTopic",
+		Publisher: &replay.Recorder{W: stdout, Fail: *fail == "publish"},
+		Log:       slog.New(slog.NewJSONHandler(stderr, nil)),
+	}
+	resp, err := h.Handle(context.Background(), payload)
+	var out any
+	if resp != nil {
+		out = resp
+	}
+	if err := replay.WriteResult(stdout, out, err); err != nil {
+		fmt.Fprintf(stderr, "replay: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,264 @@
+// Package digest composes the message for one invocation's changes: a
+// plain-text e-mail for people and a JSON document for machines, published
+// together with SNS MessageStructure=json.
+//
+// Every change is either listed in full or counted exactly in the summary,
+// and the whole message always fits SNS's size limit.
+package digest
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bucketbell/bucketbell/lambda/change"
+)
+
+// SchemaVersion is the version of the JSON document (see Document). It
+// changes only when a field changes meaning or disappears.
+const SchemaVersion = 1
+
+// MaxMessageBytes is SNS's limit for a message, which with
+// MessageStructure=json covers the whole JSON envelope.
+const MaxMessageBytes = 262144
+
+// maxSubject is one below SNS's limit of 100 characters.
+const maxSubject = 99
+
+// maxProblemsListed bounds the unreadable items shown in full; the rest are
+// counted.
+const maxProblemsListed = 50
+
+// Options tune Compose; the zero value is what the notifier uses.
+type Options struct {
+	// MaxBytes is the size budget of the envelope, MaxMessageBytes minus a
+	// margin when zero.
+	MaxBytes int
+}
+
+// Message is a composed digest, ready to publish.
+type Message struct {
+	Subject string
+	// Text is the e-mail body.
+	Text string
+	// Document is the JSON copy for machines.
+	Document []byte
+	// Envelope is the SNS Message for MessageStructure=json: {"default":
+	// Document, "email": Text}. Every protocol other than e-mail gets the
+	// document.
+	Envelope string
+	// Listed and Total count the changes listed in full and in all.
+	Listed, Total int
+}
+
+// Empty reports whether there is nothing to tell anyone.
+func Empty(changes []change.Change, problems []change.Problem) bool {
+	return len(changes) == 0 && len(problems) == 0
+}
+
+// Compose builds the digest of changes and problems. changes must already
+// be free of duplicate deliveries (change.Dedupe); Compose reorders them.
+func Compose(changes []change.Change, problems []change.Problem, opt Options) Message {
+	budget := opt.MaxBytes
+	if budget <= 0 {
+		budget = MaxMessageBytes - 2048 // room for SNS's own accounting
+	}
+	sortChanges(changes)
+	d := newDraft(changes, problems)
+
+	// Most digests fit whole; bulk ones list as many changes as fit, found
+	// by bisection on the exact encoded size.
+	nProblems := min(len(problems), maxProblemsListed)
+	if m, ok := d.fit(len(changes), nProblems, budget); ok {
+		return m
+	}
+	for nProblems > 0 {
+		if _, ok := d.fit(0, nProblems, budget); ok {
+			break
+		}
+		nProblems /= 2
+	}
+	lo, hi := 0, len(changes) // lo fits, hi does not
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if _, ok := d.fit(mid, nProblems, budget); ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	m, _ := d.fit(lo, nProblems, budget)
+	return m
+}
+
+// sortChanges orders changes by actor, kind, time and key: the order of the
+// e-mail, so that listing "the first n" keeps groups together.
+func sortChanges(cs []change.Change) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := &cs[i], &cs[j]
+		if a.Actor != b.Actor {
+			return a.Actor < b.Actor
+		}
+		if a.Kind != b.Kind {
+			return a.Kind.Before(b.Kind)
+		}
+		if !a.Time.Equal(b.Time) {
+			return a.Time.Before(b.Time)
+		}
+		if a.Bucket != b.Bucket {
+			return a.Bucket < b.Bucket
+		}
+		return a.Key < b.Key
+	})
+}
+
+// count is the number of changes of one kind by one actor.
+type count struct {
+	Actor string      `json:"actor"`
+	Kind  change.Kind `json:"kind"`
+	Count int         `json:"count"`
+}
+
+// draft holds what every candidate size of the digest shares, rendered
+// once.
+type draft struct {
+	changes  []change.Change
+	problems []change.Problem
+	buckets  []string
+	first    time.Time
+	last     time.Time
+	counts   []count // per actor and kind, in display order
+	warnings int
+	subject  string
+	lines    [][]byte // the text of each change
+	entries  [][]byte // the JSON of each change
+}
+
+func newDraft(changes []change.Change, problems []change.Problem) *draft {
+	d := &draft{changes: changes, problems: problems}
+	seenBucket := map[string]bool{}
+	for i := range changes {
+		c := &changes[i]
+		if !seenBucket[c.Bucket] {
+			seenBucket[c.Bucket] = true
+			d.buckets = append(d.buckets, c.Bucket)
+		}
+		if !c.Time.IsZero() {
+			if d.first.IsZero() || c.Time.Before(d.first) {
+				d.first = c.Time
+			}
+			if c.Time.After(d.last) {
+				d.last = c.Time
+			}
+		}
+		if n := len(d.counts); n > 0 && d.counts[n-1].Actor == c.Actor && d.counts[n-1].Kind == c.Kind {
+			d.counts[n-1].Count++
+		} else {
+			d.counts = append(d.counts, count{Actor: c.Actor, Kind: c.Kind, Count: 1})
+		}
+		if c.Warning != "" {
+			d.warnings++
+		}
+	}
+	for _, p := range problems {
+		if p.Bucket != "" && !seenBucket[p.Bucket] {
+			seenBucket[p.Bucket] = true
+			d.buckets = append(d.buckets, p.Bucket)
+		}
+	}
+	sort.Strings(d.buckets)
+	d.subject = subject(d)
+	d.lines = renderLines(changes)
+	d.entries = make([][]byte, len(changes))
+	for i := range changes {
+		d.entries[i] = entryJSON(&changes[i])
+	}
+	return d
+}
+
+// fit assembles the digest listing the first n changes and p problems, and
+// reports whether its envelope fits the budget.
+func (d *draft) fit(n, p, budget int) (Message, bool) {
+	text := d.text(n, p)
+	doc := d.document(n, p)
+	env := envelope(doc, text)
+	m := Message{
+		Subject:  d.subject,
+		Text:     text,
+		Document: doc,
+		Envelope: string(env),
+		Listed:   n,
+		Total:    len(d.changes),
+	}
+	return m, len(env) <= budget
+}
+
+// kindsPhrase lists counts as "3 uploaded, 1 deleted".
+func kindsPhrase(counts []count, short bool) string {
+	var b strings.Builder
+	for i, c := range counts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(Count(c.Count))
+		b.WriteByte(' ')
+		if short {
+			b.WriteString(c.Kind.Short())
+		} else {
+			b.WriteString(Text(string(c.Kind)))
+		}
+	}
+	return b.String()
+}
+
+// byKind merges counts of all actors per kind, in display order.
+func byKind(counts []count) []count {
+	idx := map[change.Kind]int{}
+	var out []count
+	for _, c := range counts {
+		if i, ok := idx[c.Kind]; ok {
+			out[i].Count += c.Count
+			continue
+		}
+		idx[c.Kind] = len(out)
+		out = append(out, count{Kind: c.Kind, Count: c.Count})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Kind.Before(out[j].Kind) })
+	return out
+}
+
+// actors returns the distinct actors of counts, in order.
+func actors(counts []count) []string {
+	var out []string
+	for _, c := range counts {
+		if len(out) == 0 || out[len(out)-1] != c.Actor {
+			out = append(out, c.Actor)
+		}
+	}
+	return out
+}
+
+// envelope builds the MessageStructure=json message. Marshalling a string
+// cannot fail: invalid UTF-8 becomes U+FFFD.
+func envelope(doc []byte, text string) []byte {
+	d, _ := json.Marshal(string(doc))
+	t, _ := json.Marshal(text)
+	b := make([]byte, 0, len(d)+len(t)+24)
+	b = append(b, `{"default":`...)
+	b = append(b, d...)
+	b = append(b, `,"email":`...)
+	b = append(b, t...)
+	return append(b, '}')
+}
+
+// marshal encodes v, which holds only strings, numbers and slices of them,
+// so it cannot fail.
+func marshal(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}

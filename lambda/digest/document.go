@@ -1,0 +1,127 @@
+package digest
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/bucketbell/bucketbell/lambda/change"
+)
+
+// Document is the JSON copy of a digest, for machines (schemaVersion 1).
+// The README documents every field; changes and problems are appended
+// after the head (see document).
+type Document struct {
+	SchemaVersion int      `json:"schemaVersion"`
+	Subject       string   `json:"subject"`
+	Buckets       []string `json:"buckets"`
+	// FirstEventTime and LastEventTime bound the changes' event times
+	// (RFC 3339, UTC); absent when no change carries a time.
+	FirstEventTime string `json:"firstEventTime,omitempty"`
+	LastEventTime  string `json:"lastEventTime,omitempty"`
+	// TotalChanges counts distinct changes; ListedChanges how many of them
+	// are in "changes". Counts covers all of them, per actor and kind.
+	TotalChanges  int     `json:"totalChanges"`
+	ListedChanges int     `json:"listedChanges"`
+	Counts        []count `json:"counts"`
+	// TotalProblems counts unreadable inputs; ListedProblems how many are
+	// in "problems".
+	TotalProblems  int       `json:"totalProblems"`
+	ListedProblems int       `json:"listedProblems"`
+	Changes        []Entry   `json:"changes"`
+	Problems       []Problem `json:"problems"`
+}
+
+// Entry is one change in the document.
+type Entry struct {
+	Bucket            string      `json:"bucket"`
+	Key               string      `json:"key"`
+	EventName         string      `json:"eventName"`
+	Kind              change.Kind `json:"kind"`
+	Size              *int64      `json:"size,omitempty"`
+	ETag              string      `json:"eTag,omitempty"`
+	VersionID         string      `json:"versionId,omitempty"`
+	Sequencer         string      `json:"sequencer,omitempty"`
+	Time              string      `json:"time,omitempty"`
+	Actor             string      `json:"actor"`
+	PrincipalID       string      `json:"principalId"`
+	SourceIP          string      `json:"sourceIp,omitempty"`
+	ContentType       string      `json:"contentType,omitempty"`
+	PreviousVersionID string      `json:"previousVersionId,omitempty"`
+	Width             int         `json:"width,omitempty"`
+	Height            int         `json:"height,omitempty"`
+	Warning           string      `json:"warning,omitempty"`
+	Notes             []string    `json:"notes,omitempty"`
+}
+
+// Problem is one unreadable input in the document.
+type Problem struct {
+	MessageID string `json:"messageId,omitempty"`
+	Bucket    string `json:"bucket,omitempty"`
+	EventName string `json:"eventName,omitempty"`
+	Raw       string `json:"raw,omitempty"`
+	Reason    string `json:"reason"`
+}
+
+func entryJSON(c *change.Change) []byte {
+	e := Entry{
+		Bucket: c.Bucket, Key: c.Key, EventName: c.EventName, Kind: c.Kind,
+		ETag: c.ETag, VersionID: c.VersionID, Sequencer: c.Sequencer,
+		Actor: c.Actor, PrincipalID: c.Principal, SourceIP: c.SourceIP,
+		ContentType: c.ContentType, PreviousVersionID: c.PreviousVersionID,
+		Width: c.Width, Height: c.Height, Warning: c.Warning, Notes: c.Notes,
+	}
+	if c.SizeKnown {
+		e.Size = &c.Size
+	}
+	if !c.Time.IsZero() {
+		e.Time = c.Time.UTC().Format(time.RFC3339Nano)
+	}
+	return marshal(e)
+}
+
+// document renders the JSON copy listing the first n changes and p
+// problems. The per-change entries were rendered once by newDraft.
+func (d *draft) document(n, p int) []byte {
+	head := Document{
+		SchemaVersion:  SchemaVersion,
+		Subject:        d.subject,
+		Buckets:        d.buckets,
+		TotalChanges:   len(d.changes),
+		ListedChanges:  n,
+		Counts:         d.counts,
+		TotalProblems:  len(d.problems),
+		ListedProblems: p,
+	}
+	if head.Buckets == nil {
+		head.Buckets = []string{}
+	}
+	if head.Counts == nil {
+		head.Counts = []count{}
+	}
+	if !d.first.IsZero() {
+		head.FirstEventTime = d.first.UTC().Format(time.RFC3339Nano)
+		head.LastEventTime = d.last.UTC().Format(time.RFC3339Nano)
+	}
+	problems := make([]Problem, p)
+	for i, pr := range d.problems[:p] {
+		problems[i] = Problem(pr)
+	}
+	head.Problems = problems
+	// Marshal the head with an empty change list, then splice the
+	// pre-rendered entries into it.
+	head.Changes = []Entry{}
+	b := marshal(head)
+	marker := []byte(`"changes":[]`)
+	i := bytes.Index(b, marker)
+	var out bytes.Buffer
+	out.Grow(len(b) + n*320)
+	out.Write(b[:i+len(marker)-1])
+	for j := 0; j < n; j++ {
+		if j > 0 {
+			out.WriteByte(',')
+		}
+		out.Write(d.entries[j])
+	}
+	out.Write(b[i+len(marker)-1:])
+	return out.Bytes()
+}

@@ -1,0 +1,145 @@
+// Package notifier is the notifier Lambda's handler: it reads an invocation's
+// S3 events, drops duplicate deliveries, lets enrichment add what the events
+// lack, and publishes one digest to the SNS topic.
+//
+// It never loses a change: when the publish fails, every SQS message that fed
+// the digest is reported as a batch item failure so SQS delivers it again
+// (and, after maxReceiveCount, moves it to the dead-letter queue); on the
+// direct path the handler returns an error so Lambda retries.
+package notifier
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/bucketbell/bucketbell/lambda/change"
+	"github.com/bucketbell/bucketbell/lambda/digest"
+	"github.com/bucketbell/bucketbell/lambda/s3event"
+)
+
+// Publisher publishes to SNS; *sns.Client satisfies it.
+type Publisher interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Enricher adds what events lack (names, versions, content) to changes in
+// place. It must not fail: whatever it cannot find out, it leaves as it is
+// or notes on the change.
+type Enricher interface {
+	Enrich(ctx context.Context, changes []change.Change)
+}
+
+// DefaultPublishTimeout bounds one Publish call, retries included.
+const DefaultPublishTimeout = 10 * time.Second
+
+// Handler handles notifier invocations. Build it once per container.
+type Handler struct {
+	TopicARN  string
+	Publisher Publisher
+	// Enricher is optional; without it the digest shows what the events
+	// say.
+	Enricher Enricher
+	// PublishTimeout bounds the Publish call; DefaultPublishTimeout when
+	// zero.
+	PublishTimeout time.Duration
+	Log            *slog.Logger
+}
+
+// Handle processes one invocation. For an SQS batch it returns the partial
+// batch response (never an error, so that only failed messages are retried);
+// for a direct S3 event it returns a nil response, and an error when the
+// changes could not be published.
+func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*events.SQSEventResponse, error) {
+	log := h.logger()
+	batch, err := s3event.Parse(payload)
+	if err != nil {
+		log.Error("unreadable invocation payload", "error", err, "bytes", len(payload))
+		return nil, err
+	}
+
+	var changes []change.Change
+	var problems []change.Problem
+	var fed []string // SQS message ids whose content is in the digest
+	tests := 0
+	for _, m := range batch.Messages {
+		changes = append(changes, m.Changes...)
+		problems = append(problems, m.Problems...)
+		tests += m.TestEvents
+		if m.ID != "" && len(m.Changes)+len(m.Problems) > 0 {
+			fed = append(fed, m.ID)
+		}
+	}
+	for _, p := range problems {
+		log.Warn("unreadable input reported in the digest",
+			"messageId", p.MessageID, "bucket", p.Bucket, "eventName", p.EventName, "reason", p.Reason, "raw", p.Raw)
+	}
+	if tests > 0 {
+		log.Info("s3:TestEvent received: S3 can reach the notifier", "count", tests)
+	}
+	received := len(changes)
+	changes = change.Dedupe(changes)
+
+	resp := func() *events.SQSEventResponse {
+		if !batch.FromSQS {
+			return nil
+		}
+		return &events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	}
+	if digest.Empty(changes, problems) {
+		log.Info("nothing to report", "messages", len(batch.Messages), "testEvents", tests)
+		return resp(), nil
+	}
+	if h.Enricher != nil {
+		h.Enricher.Enrich(ctx, changes)
+	}
+
+	msg := digest.Compose(changes, problems, digest.Options{})
+	if err := h.publish(ctx, msg); err != nil {
+		log.Error("publish failed; the changes will be delivered again",
+			"error", err, "changes", msg.Total, "messages", len(fed), "fromSQS", batch.FromSQS)
+		if !batch.FromSQS {
+			return nil, err
+		}
+		r := resp()
+		for _, id := range fed {
+			r.BatchItemFailures = append(r.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+		}
+		return r, nil
+	}
+	log.Info("digest published", "subject", msg.Subject, "changes", msg.Total, "listed", msg.Listed,
+		"duplicates", received-len(changes), "problems", len(problems), "bytes", len(msg.Envelope))
+	return resp(), nil
+}
+
+func (h *Handler) publish(ctx context.Context, msg digest.Message) error {
+	timeout := h.PublishTimeout
+	if timeout <= 0 {
+		timeout = DefaultPublishTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err := h.Publisher.Publish(ctx, &sns.PublishInput{
+		TopicArn:         aws.String(h.TopicARN),
+		Subject:          aws.String(msg.Subject),
+		Message:          aws.String(msg.Envelope),
+		MessageStructure: aws.String("json"),
+	})
+	if err != nil {
+		return fmt.Errorf("notifier: publish digest to %s: %w", h.TopicARN, err)
+	}
+	return nil
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}

@@ -1,0 +1,300 @@
+package notifier
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/bucketbell/bucketbell/lambda/digest"
+	"github.com/bucketbell/bucketbell/lambda/replay"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// run invokes a fresh handler on payload with a recording SNS stand-in.
+func run(t *testing.T, payload []byte, fail bool) (*replay.Recorder, *events.SQSEventResponse, error) {
+	t.Helper()
+	rec := &replay.Recorder{Fail: fail}
+	h := &Handler{TopicARN: "arn:aws:sns:us-east-1:123456789012:s3NotificationTopic", Publisher: rec, Log: quiet()}
+	resp, err := h.Handle(context.Background(), payload)
+	return rec, resp, err
+}
+
+func TestGolden(t *testing.T) {
+	cases := []struct {
+		name  string
+		event string
+		fail  bool
+	}{
+		{name: "aws-s3-event", event: "aws-s3-event.json"},
+		{name: "aws-s3-glacier-event", event: "aws-s3-glacier-event.json"},
+		{name: "aws-s3-intelligenttier-event", event: "aws-s3-intelligenttier-event.json"},
+		{name: "aws-s3-lifecycle-event", event: "aws-s3-lifecycle-event.json"},
+		{name: "aws-s3-replication-event", event: "aws-s3-replication-event.json"},
+		{name: "aws-s3-restore-event", event: "aws-s3-restore-event.json"},
+		{name: "aws-sqs-event-not-s3", event: "aws-sqs-event.json"},
+		{name: "odd-keys", event: "odd-keys.json"},
+		{name: "bad-escape", event: "bad-escape.json"},
+		{name: "every-kind", event: "every-kind.json"},
+		{name: "sqs-duplicates", event: "sqs-duplicates.json"},
+		{name: "sqs-test-event", event: "sqs-test-event.json"},
+		{name: "test-event", event: "test-event.json"},
+		{name: "sqs-mixed", event: "sqs-mixed.json"},
+		{name: "minio", event: "minio.json"},
+		{name: "future-version", event: "future-version.json"},
+		{name: "empty", event: "empty.json"},
+		{name: "actors", event: "actors.json"},
+		{name: "publish-fails-direct", event: "odd-keys.json", fail: true},
+		{name: "publish-fails-sqs", event: "sqs-mixed.json", fail: true},
+		{name: "bulk-2000", event: "generated"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			payload := bulkSQS(2000)
+			if tc.event != "generated" {
+				var err error
+				payload, err = os.ReadFile(filepath.Join("testdata", "events", tc.event))
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec, resp, err := run(t, payload, tc.fail)
+			got := describe(t, rec, resp, err)
+			checkInvariants(t, payload, rec, resp, err, tc.fail)
+
+			golden := filepath.Join("testdata", "golden", tc.name+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (go test -update rewrites it; read the diff first):\n%s", golden, firstDiff(string(want), got))
+			}
+		})
+	}
+}
+
+// describe renders what the handler did, for a golden file a person reads:
+// the response, the error, and each published e-mail.
+func describe(t *testing.T, rec *replay.Recorder, resp *events.SQSEventResponse, err error) string {
+	t.Helper()
+	var b strings.Builder
+	r, _ := json.Marshal(resp)
+	fmt.Fprintf(&b, "response: %s\nerror: %v\npublishes: %d\n", r, err, len(rec.All))
+	for _, p := range rec.All {
+		env := envelopeOf(t, p)
+		fmt.Fprintf(&b, "\n=== subject: %s\n%s", *p.Subject, env["email"])
+	}
+	return b.String()
+}
+
+func envelopeOf(t *testing.T, p replay.Published) map[string]string {
+	t.Helper()
+	if p.MessageStructure == nil || *p.MessageStructure != "json" {
+		t.Fatalf("MessageStructure = %v, want json", p.MessageStructure)
+	}
+	var env map[string]string
+	if err := json.Unmarshal([]byte(*p.Message), &env); err != nil {
+		t.Fatalf("message is not a JSON envelope: %v", err)
+	}
+	if env["email"] == "" || env["default"] == "" {
+		t.Fatalf("envelope lacks email or default: %v", env)
+	}
+	return env
+}
+
+// inputKeys reads the decodable keys of every S3 record in payload, on its
+// own, with the decoding FACTS.md prescribes.
+func inputKeys(t *testing.T, payload []byte) []string {
+	var ev struct {
+		Records []struct {
+			EventSource string `json:"eventSource"`
+			Body        string `json:"body"`
+			S3          struct {
+				Object struct {
+					Key *string `json:"key"`
+				} `json:"object"`
+			} `json:"s3"`
+		} `json:"Records"`
+	}
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil
+	}
+	var keys []string
+	for _, r := range ev.Records {
+		if r.EventSource == "aws:sqs" {
+			keys = append(keys, inputKeys(t, []byte(r.Body))...)
+			continue
+		}
+		if r.S3.Object.Key == nil {
+			continue
+		}
+		if k, err := url.QueryUnescape(*r.S3.Object.Key); err == nil {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// checkInvariants holds for every input: valid subjects, messages within
+// SNS's limit, every key shown or counted, nothing lost when publish fails.
+func checkInvariants(t *testing.T, payload []byte, rec *replay.Recorder, resp *events.SQSEventResponse, err error, fail bool) {
+	t.Helper()
+	fromSQS := strings.Contains(string(payload), `"aws:sqs"`)
+	if fail {
+		if fromSQS {
+			if err != nil || resp == nil {
+				t.Fatalf("SQS path with failing publish: resp %v err %v, want batch item failures", resp, err)
+			}
+			want := messagesWithContent(t, payload)
+			got := map[string]bool{}
+			for _, f := range resp.BatchItemFailures {
+				got[f.ItemIdentifier] = true
+			}
+			for _, id := range want {
+				if !got[id] {
+					t.Errorf("message %s fed the digest but is not in batchItemFailures", id)
+				}
+			}
+		} else if err == nil {
+			t.Fatal("direct path with failing publish returned no error")
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("handler error: %v", err)
+	}
+	if fromSQS && (resp == nil || len(resp.BatchItemFailures) != 0) {
+		t.Fatalf("SQS path: response %+v, want an empty batchItemFailures", resp)
+	}
+	keys := inputKeys(t, payload)
+	if len(keys) > 0 && len(rec.All) != 1 {
+		t.Fatalf("%d publishes, want exactly one digest", len(rec.All))
+	}
+	for _, p := range rec.All {
+		s := *p.Subject
+		if len(s) == 0 || len(s) > 99 {
+			t.Errorf("subject length %d: %q", len(s), s)
+		}
+		for _, r := range s {
+			if r < ' ' || r > '~' {
+				t.Errorf("subject has a non-printable-ASCII character %q: %q", r, s)
+			}
+		}
+		if n := len(*p.Message); n > digest.MaxMessageBytes {
+			t.Errorf("message is %d bytes, over SNS's %d", n, digest.MaxMessageBytes)
+		}
+		env := envelopeOf(t, p)
+		text := env["email"]
+		for i, line := range strings.Split(text, "\n") {
+			for _, r := range line {
+				if r == '\r' || r == '\t' || (r < ' ' && r != '\n') {
+					t.Errorf("e-mail line %d has a raw control character %q", i+1, r)
+				}
+			}
+		}
+		var doc digest.Document
+		if err := json.Unmarshal([]byte(env["default"]), &doc); err != nil {
+			t.Fatalf("default is not the JSON document: %v", err)
+		}
+		if doc.SchemaVersion != digest.SchemaVersion {
+			t.Errorf("schemaVersion %d", doc.SchemaVersion)
+		}
+		sum := 0
+		for _, c := range doc.Counts {
+			sum += c.Count
+		}
+		if sum != doc.TotalChanges || doc.ListedChanges != len(doc.Changes) {
+			t.Errorf("counts add up to %d, total %d, listed %d with %d entries", sum, doc.TotalChanges, doc.ListedChanges, len(doc.Changes))
+		}
+		listed := map[string]bool{}
+		for _, e := range doc.Changes {
+			listed[e.Key] = true
+			if !strings.Contains(text, digest.Text(e.Key)) {
+				t.Errorf("listed key %q is not in the e-mail text", e.Key)
+			}
+		}
+		unlisted := 0
+		for _, k := range keys {
+			if !listed[k] {
+				unlisted++
+			}
+		}
+		if doc.ListedChanges == doc.TotalChanges && unlisted > 0 {
+			t.Errorf("%d input keys are neither listed nor counted", unlisted)
+		}
+		if doc.ListedChanges < doc.TotalChanges {
+			want := fmt.Sprintf("Not listed above: %s of %s changes.", digest.Count(doc.TotalChanges-doc.ListedChanges), digest.Count(doc.TotalChanges))
+			if !strings.Contains(text, want) {
+				t.Errorf("summary line %q missing", want)
+			}
+		}
+	}
+}
+
+// messagesWithContent lists the SQS messages that carry a change or an
+// unreadable item: exactly the ones a failed publish must hand back.
+func messagesWithContent(t *testing.T, payload []byte) []string {
+	var ev events.SQSEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range ev.Records {
+		if strings.Contains(m.Body, `"s3:TestEvent"`) && !strings.Contains(m.Body, `"Records"`) {
+			continue
+		}
+		ids = append(ids, m.MessageId)
+	}
+	return ids
+}
+
+// bulkSQS is a bulk upload: n distinct uploads by one user, one SQS
+// message each, as the event source mapping delivers them.
+func bulkSQS(n int) []byte {
+	var ev events.SQSEvent
+	for i := 0; i < n; i++ {
+		body := fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-11-27T10:%02d:%02d.000Z","eventName":"ObjectCreated:Put","userIdentity":{"principalId":"AWS:AIDAEXAMPLEMEDIACO"},"requestParameters":{"sourceIPAddress":"203.0.113.10"},"s3":{"s3SchemaVersion":"1.0","configurationId":"bucketbell","bucket":{"name":"acme-product-images"},"object":{"key":"catalogue/2026/item-%05d.jpg","size":%d,"eTag":"0123456789abcdef0123456789abcdef","versionId":"v%05d","sequencer":"%016X"}}}]}`,
+			i/60%60, i%60, i, 100000+i*37, i, i)
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("bulk-%05d", i), Body: body, EventSource: "aws:sqs"})
+	}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d\n want: %q\n  got: %q", i+1, wl, gl)
+		}
+	}
+	return "(no line differs)"
+}

@@ -1,0 +1,241 @@
+// Package s3event reads the events the notifier is invoked with: an SQS
+// batch whose message bodies are S3 event notifications (the deployed path),
+// or a plain S3 event (S3 invoking Lambda directly, or a person replaying a
+// file). It turns them into change.Changes and change.Problems.
+//
+// Reading is record by record: one record or message that cannot be read
+// becomes a Problem and never costs the others.
+package s3event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bucketbell/bucketbell/lambda/change"
+)
+
+// Batch is everything one invocation carried.
+type Batch struct {
+	// FromSQS is true when the event came from an SQS event source mapping,
+	// which expects a partial batch response.
+	FromSQS bool
+	// Messages holds one entry per SQS message, or a single entry with an
+	// empty ID for a direct S3 event.
+	Messages []Message
+}
+
+// Message is what one SQS message (or one direct event) contained.
+type Message struct {
+	// ID is the SQS message id, "" for a direct event.
+	ID       string
+	Changes  []change.Change
+	Problems []change.Problem
+	// TestEvents counts s3:TestEvent notifications, which S3 sends when a
+	// notification configuration is saved. They describe no change.
+	TestEvents int
+}
+
+// ErrNotEvent is returned when the input is JSON but neither an S3 event, an
+// SQS event nor an s3:TestEvent.
+var ErrNotEvent = errors.New(`s3event: not an S3 or SQS event: no "Records" list and no s3:TestEvent`)
+
+// envelope covers every outer shape: {"Records":[...]}, the s3:TestEvent,
+// and an SNS notification that wraps an S3 event (S3 -> SNS -> SQS).
+type envelope struct {
+	Records []json.RawMessage `json:"Records"`
+	Event   string            `json:"Event"`
+	Type    string            `json:"Type"`
+	Message *string           `json:"Message"`
+}
+
+// record holds the fields bucketbell reads from an SQS record or an S3
+// event record. Unknown fields are ignored, so future event versions parse.
+type record struct {
+	EventSource string  `json:"eventSource"`
+	MessageID   string  `json:"messageId"`
+	Body        *string `json:"body"`
+
+	EventVersion string `json:"eventVersion"`
+	EventName    string `json:"eventName"`
+	EventTime    string `json:"eventTime"`
+	AWSRegion    string `json:"awsRegion"`
+	UserIdentity struct {
+		PrincipalID string `json:"principalId"`
+	} `json:"userIdentity"`
+	RequestParameters struct {
+		SourceIPAddress string `json:"sourceIPAddress"`
+	} `json:"requestParameters"`
+	S3 struct {
+		Bucket struct {
+			Name string `json:"name"`
+		} `json:"bucket"`
+		Object struct {
+			Key       *string         `json:"key"`
+			Size      json.RawMessage `json:"size"`
+			ETag      string          `json:"eTag"`
+			VersionID string          `json:"versionId"`
+			Sequencer string          `json:"sequencer"`
+		} `json:"object"`
+	} `json:"s3"`
+}
+
+// Parse reads one invocation's payload. It returns an error only when the
+// payload as a whole is not JSON or not an event; every problem inside an
+// event is reported in the Batch instead.
+func Parse(payload []byte) (Batch, error) {
+	var env envelope
+	if err := json.Unmarshal(payload, &env); err != nil {
+		return Batch{}, fmt.Errorf("s3event: payload is not a JSON event: %w", err)
+	}
+	if env.Event == "s3:TestEvent" {
+		return Batch{Messages: []Message{{TestEvents: 1}}}, nil
+	}
+	if env.Records == nil {
+		return Batch{}, ErrNotEvent
+	}
+	var b Batch
+	direct := Message{}
+	for i, raw := range env.Records {
+		var r record
+		if err := json.Unmarshal(raw, &r); err != nil {
+			direct.Problems = append(direct.Problems, change.Problem{
+				Raw:    excerpt(raw),
+				Reason: fmt.Sprintf("record %d is not a valid event record: %v", i+1, err),
+			})
+			continue
+		}
+		if r.EventSource == "aws:sqs" {
+			b.FromSQS = true
+			b.Messages = append(b.Messages, readSQS(&r))
+			continue
+		}
+		readRecord(&r, raw, i+1, &direct)
+	}
+	if len(direct.Changes)+len(direct.Problems) > 0 || len(b.Messages) == 0 {
+		b.Messages = append(b.Messages, direct)
+	}
+	return b, nil
+}
+
+// readSQS reads the S3 notification carried in one SQS message body.
+func readSQS(r *record) Message {
+	m := Message{ID: r.MessageID}
+	if r.Body == nil {
+		m.Problems = append(m.Problems, change.Problem{MessageID: r.MessageID, Reason: "SQS message has no body"})
+		return m
+	}
+	readBody([]byte(*r.Body), &m, 0)
+	return m
+}
+
+// readBody reads an S3 event notification (or an SNS notification wrapping
+// one) into m. depth stops an SNS envelope nested in an SNS envelope.
+func readBody(body []byte, m *Message, depth int) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		m.Problems = append(m.Problems, change.Problem{
+			MessageID: m.ID, Raw: excerpt(body), Reason: "message body is not JSON",
+		})
+		return
+	}
+	switch {
+	case env.Event == "s3:TestEvent":
+		m.TestEvents++
+	case env.Records != nil:
+		for i, raw := range env.Records {
+			var r record
+			if err := json.Unmarshal(raw, &r); err != nil {
+				m.Problems = append(m.Problems, change.Problem{
+					MessageID: m.ID, Raw: excerpt(raw),
+					Reason: fmt.Sprintf("record %d is not a valid S3 event record: %v", i+1, err),
+				})
+				continue
+			}
+			readRecord(&r, raw, i+1, m)
+		}
+	case env.Type == "Notification" && env.Message != nil && depth == 0:
+		readBody([]byte(*env.Message), m, depth+1)
+	default:
+		m.Problems = append(m.Problems, change.Problem{
+			MessageID: m.ID, Raw: excerpt(body), Reason: "message body is not an S3 event notification",
+		})
+	}
+}
+
+// readRecord turns one S3 event record into a Change, or a Problem when
+// it lacks what a change needs or its key cannot be decoded.
+func readRecord(r *record, raw []byte, n int, m *Message) {
+	name := change.NormalizeEventName(r.EventName)
+	o := &r.S3.Object
+	if name == "" || o.Key == nil {
+		m.Problems = append(m.Problems, change.Problem{
+			MessageID: m.ID, Bucket: r.S3.Bucket.Name, EventName: name, Raw: excerpt(raw),
+			Reason: fmt.Sprintf("record %d has no eventName or no object key", n),
+		})
+		return
+	}
+	// S3 form-encodes keys: '+' is a space and "%2B" a plus sign, so this
+	// must be QueryUnescape, never PathUnescape.
+	key, err := url.QueryUnescape(*o.Key)
+	if err != nil {
+		m.Problems = append(m.Problems, change.Problem{
+			MessageID: m.ID, Bucket: r.S3.Bucket.Name, EventName: name, Raw: *o.Key,
+			Reason: "object key cannot be decoded: " + err.Error(),
+		})
+		return
+	}
+	c := change.Change{
+		EventName: name,
+		Kind:      change.KindOf(name),
+		Bucket:    r.S3.Bucket.Name,
+		Key:       key,
+		ETag:      o.ETag,
+		VersionID: o.VersionID,
+		Sequencer: o.Sequencer,
+		Principal: r.UserIdentity.PrincipalID,
+		Actor:     r.UserIdentity.PrincipalID,
+		SourceIP:  r.RequestParameters.SourceIPAddress,
+		Region:    r.AWSRegion,
+		MessageID: m.ID,
+	}
+	c.Size, c.SizeKnown = parseSize(o.Size)
+	if t, err := time.Parse(time.RFC3339Nano, r.EventTime); err == nil {
+		c.Time = t.UTC()
+	}
+	m.Changes = append(m.Changes, c)
+}
+
+// parseSize accepts a JSON number, or a number in a string as some
+// S3-compatible stores send; anything else means "unknown".
+func parseSize(raw json.RawMessage) (int64, bool) {
+	s := string(bytes.Trim(raw, `"`))
+	if s == "" || s == "null" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// excerpt keeps the start of unreadable input so a person can recognise it
+// without the e-mail carrying a whole payload.
+func excerpt(b []byte) string {
+	const max = 120
+	if len(b) <= max {
+		return string(b)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(string(b[:cut]), "\uFFFD") + "..."
+}
