@@ -309,7 +309,6 @@ func BenchmarkSniff(b *testing.B) {
 	if got := Sniff(head); got.Width != 64 || got.Height != 48 {
 		b.Fatalf("Sniff() = %+v, want 64x48", got)
 	}
-	b.SetBytes(int64(len(head)))
 	b.ReportAllocs()
 	for b.Loop() {
 		Sniff(head)
