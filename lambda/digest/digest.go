@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bucketbell/bucketbell/lambda/change"
 )
@@ -68,19 +69,28 @@ func Compose(changes []change.Change, problems []change.Problem, opt Options) Me
 	sortChanges(changes)
 	d := newDraft(changes, problems)
 
-	// Most digests fit whole; bulk ones list as many changes as fit, found
-	// by bisection on the exact encoded size.
 	nProblems := min(len(problems), maxProblemsListed)
 	if m, ok := d.fit(len(changes), nProblems, budget); ok {
+		return m // most digests fit whole
+	}
+	// A bulk digest lists as many changes as fit. Each listed change adds
+	// its own escaped bytes to the envelope, plus at most the headings of
+	// its group: that predicts n without rendering every candidate.
+	base, ok := d.fit(0, nProblems, budget)
+	for !ok && nProblems > 0 {
+		nProblems /= 2
+		base, ok = d.fit(0, nProblems, budget)
+	}
+	bound := len(base.Envelope) + d.headings + 32
+	n := sort.Search(len(changes)+1, func(n int) bool { return bound+d.prefix[n] > budget }) - 1
+	if n <= 0 {
+		return base
+	}
+	if m, ok := d.fit(n, nProblems, budget); ok {
 		return m
 	}
-	for nProblems > 0 {
-		if _, ok := d.fit(0, nProblems, budget); ok {
-			break
-		}
-		nProblems /= 2
-	}
-	lo, hi := 0, len(changes) // lo fits, hi does not
+	// The prediction was off (it should not be): bisect on exact sizes.
+	lo, hi := 0, n // lo fits, hi does not
 	for hi-lo > 1 {
 		mid := (lo + hi) / 2
 		if _, ok := d.fit(mid, nProblems, budget); ok {
@@ -134,6 +144,10 @@ type draft struct {
 	subject  string
 	lines    [][]byte // the text of each change
 	entries  [][]byte // the JSON of each change
+	// prefix[n] is what listing the first n changes adds to the envelope,
+	// headings aside; headings bounds what all group headings add.
+	prefix   []int
+	headings int
 }
 
 func newDraft(changes []change.Change, problems []change.Problem) *draft {
@@ -172,10 +186,28 @@ func newDraft(changes []change.Change, problems []change.Problem) *draft {
 	d.subject = subject(d)
 	d.lines = renderLines(changes)
 	d.entries = make([][]byte, len(changes))
+	d.prefix = make([]int, len(changes)+1)
 	for i := range changes {
 		d.entries[i] = entryJSON(&changes[i])
+		d.prefix[i+1] = d.prefix[i] + escapedLen(d.lines[i]) + escapedLen(d.entries[i]) + 1
+	}
+	for i, c := range d.counts {
+		if i == 0 || d.counts[i-1].Actor != c.Actor {
+			d.headings += escapedLen([]byte(actorLine(c.Actor, principalOf(changes, c.Actor))))
+		}
+		d.headings += escapedLen([]byte(Text(string(c.Kind)))) + 48 // "  (1,234; 1,000 listed)\n"
 	}
 	return d
+}
+
+// principalOf returns the raw principal of an actor's first change.
+func principalOf(cs []change.Change, actor string) string {
+	for i := range cs {
+		if cs[i].Actor == actor {
+			return cs[i].Principal
+		}
+	}
+	return ""
 }
 
 // fit assembles the digest listing the first n changes and p problems, and
@@ -243,8 +275,8 @@ func actors(counts []count) []string {
 // envelope builds the MessageStructure=json message. Marshalling a string
 // cannot fail: invalid UTF-8 becomes U+FFFD.
 func envelope(doc []byte, text string) []byte {
-	d, _ := json.Marshal(string(doc))
-	t, _ := json.Marshal(text)
+	d := marshal(string(doc))
+	t := marshal(text)
 	b := make([]byte, 0, len(d)+len(t)+24)
 	b = append(b, `{"default":`...)
 	b = append(b, d...)
@@ -261,4 +293,33 @@ func marshal(v any) []byte {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// escapedLen is the length of b once encoded as the inside of a JSON
+// string, the way marshal encodes it (no HTML escaping).
+func escapedLen(b []byte) int {
+	n := 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+				n += 2
+			case c < 0x20:
+				n += 6
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			n += 6
+		} else {
+			n += size
+		}
+		i += size
+	}
+	return n
 }

@@ -220,12 +220,7 @@ func (d *draft) text(n, p int) string {
 		}
 		if i == seen { // first change of a group
 			if ci == 0 || d.counts[ci-1].Actor != c.Actor {
-				b.WriteString("\n")
-				b.WriteString(Text(c.Actor))
-				if c.Principal != c.Actor {
-					b.WriteString(" (" + Text(c.Principal) + ")")
-				}
-				b.WriteString("\n")
+				b.WriteString(actorLine(c.Actor, c.Principal))
 			}
 			g := d.counts[ci]
 			b.WriteString("  " + Text(string(g.Kind)) + " (" + Count(g.Count))
@@ -325,4 +320,14 @@ func problemText(p change.Problem) string {
 		s += "; received " + strconv.Quote(p.Raw)
 	}
 	return s
+}
+
+// actorLine starts an actor's section; it names the raw principal too when
+// enrichment gave the actor a name.
+func actorLine(actor, principal string) string {
+	s := "\n" + Text(actor)
+	if principal != actor {
+		s += " (" + Text(principal) + ")"
+	}
+	return s + "\n"
 }

@@ -49,10 +49,58 @@ var ErrNotEvent = errors.New(`s3event: not an S3 or SQS event: no "Records" list
 // envelope covers every outer shape: {"Records":[...]}, the s3:TestEvent,
 // and an SNS notification that wraps an S3 event (S3 -> SNS -> SQS).
 type envelope struct {
+	Records []record `json:"Records"`
+	Event   string   `json:"Event"`
+	Type    string   `json:"Type"`
+	Message *string  `json:"Message"`
+}
+
+// rawEnvelope is envelope with records left undecoded, for reading them one
+// by one when one of them does not fit the record type.
+type rawEnvelope struct {
 	Records []json.RawMessage `json:"Records"`
-	Event   string            `json:"Event"`
-	Type    string            `json:"Type"`
-	Message *string           `json:"Message"`
+}
+
+// item is one decoded record, or the reason it could not be decoded.
+type item struct {
+	rec *record
+	raw json.RawMessage // nil on the fast path, where no record failed
+	err error
+}
+
+// decode reads an event in one pass. Only when a record has a field of the
+// wrong type does it decode again, record by record, so that the bad one is
+// reported and the others are kept.
+func decode(data []byte) (envelope, []item, error) {
+	var env envelope
+	err := json.Unmarshal(data, &env)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		items := make([]item, len(env.Records))
+		for i := range env.Records {
+			items[i].rec = &env.Records[i]
+		}
+		return env, items, nil
+	case !errors.As(err, &typeErr):
+		return env, nil, err
+	}
+	var raw rawEnvelope
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return env, nil, err // "Records" itself is not a list
+	}
+	items := make([]item, len(raw.Records))
+	for i, r := range raw.Records {
+		items[i].raw = r
+		var rec record
+		if err := json.Unmarshal(r, &rec); err != nil {
+			items[i].err = err
+			continue
+		}
+		items[i].rec = &rec
+	}
+	env.Records = make([]record, 0) // non-nil: the event has a list
+	return env, items, nil
 }
 
 // record holds the fields bucketbell reads from an SQS record or an S3
@@ -90,8 +138,8 @@ type record struct {
 // payload as a whole is not JSON or not an event; every problem inside an
 // event is reported in the Batch instead.
 func Parse(payload []byte) (Batch, error) {
-	var env envelope
-	if err := json.Unmarshal(payload, &env); err != nil {
+	env, items, err := decode(payload)
+	if err != nil {
 		return Batch{}, fmt.Errorf("s3event: payload is not a JSON event: %w", err)
 	}
 	if env.Event == "s3:TestEvent" {
@@ -102,21 +150,20 @@ func Parse(payload []byte) (Batch, error) {
 	}
 	var b Batch
 	direct := Message{}
-	for i, raw := range env.Records {
-		var r record
-		if err := json.Unmarshal(raw, &r); err != nil {
+	for i, it := range items {
+		if it.err != nil {
 			direct.Problems = append(direct.Problems, change.Problem{
-				Raw:    excerpt(raw),
-				Reason: fmt.Sprintf("record %d is not a valid event record: %v", i+1, err),
+				Raw:    excerpt(it.raw),
+				Reason: fmt.Sprintf("record %d is not a valid event record: %v", i+1, it.err),
 			})
 			continue
 		}
-		if r.EventSource == "aws:sqs" {
+		if it.rec.EventSource == "aws:sqs" {
 			b.FromSQS = true
-			b.Messages = append(b.Messages, readSQS(&r))
+			b.Messages = append(b.Messages, readSQS(it.rec))
 			continue
 		}
-		readRecord(&r, raw, i+1, &direct)
+		readRecord(it, i+1, &direct)
 	}
 	if len(direct.Changes)+len(direct.Problems) > 0 || len(b.Messages) == 0 {
 		b.Messages = append(b.Messages, direct)
@@ -138,8 +185,8 @@ func readSQS(r *record) Message {
 // readBody reads an S3 event notification (or an SNS notification wrapping
 // one) into m. depth stops an SNS envelope nested in an SNS envelope.
 func readBody(body []byte, m *Message, depth int) {
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	env, items, err := decode(body)
+	if err != nil {
 		m.Problems = append(m.Problems, change.Problem{
 			MessageID: m.ID, Raw: excerpt(body), Reason: "message body is not JSON",
 		})
@@ -149,16 +196,15 @@ func readBody(body []byte, m *Message, depth int) {
 	case env.Event == "s3:TestEvent":
 		m.TestEvents++
 	case env.Records != nil:
-		for i, raw := range env.Records {
-			var r record
-			if err := json.Unmarshal(raw, &r); err != nil {
+		for i, it := range items {
+			if it.err != nil {
 				m.Problems = append(m.Problems, change.Problem{
-					MessageID: m.ID, Raw: excerpt(raw),
-					Reason: fmt.Sprintf("record %d is not a valid S3 event record: %v", i+1, err),
+					MessageID: m.ID, Raw: excerpt(it.raw),
+					Reason: fmt.Sprintf("record %d is not a valid S3 event record: %v", i+1, it.err),
 				})
 				continue
 			}
-			readRecord(&r, raw, i+1, m)
+			readRecord(it, i+1, m)
 		}
 	case env.Type == "Notification" && env.Message != nil && depth == 0:
 		readBody([]byte(*env.Message), m, depth+1)
@@ -171,10 +217,15 @@ func readBody(body []byte, m *Message, depth int) {
 
 // readRecord turns one S3 event record into a Change, or a Problem when
 // it lacks what a change needs or its key cannot be decoded.
-func readRecord(r *record, raw []byte, n int, m *Message) {
+func readRecord(it item, n int, m *Message) {
+	r := it.rec
 	name := change.NormalizeEventName(r.EventName)
 	o := &r.S3.Object
 	if name == "" || o.Key == nil {
+		raw := it.raw
+		if raw == nil {
+			raw, _ = json.Marshal(r) // what was read of it, on the fast path
+		}
 		m.Problems = append(m.Problems, change.Problem{
 			MessageID: m.ID, Bucket: r.S3.Bucket.Name, EventName: name, Raw: excerpt(raw),
 			Reason: fmt.Sprintf("record %d has no eventName or no object key", n),

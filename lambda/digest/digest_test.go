@@ -1,0 +1,185 @@
+package digest
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bucketbell/bucketbell/lambda/change"
+)
+
+func TestText(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{name: "plain", in: "a/b c.jpg", want: "a/b c.jpg"},
+		{name: "unicode stays", in: "café 日本.jpg", want: "café 日本.jpg"},
+		{name: "CR LF tab escaped", in: "a\r\nb\tc", want: `"a\r\nb\tc"`},
+		{name: "bidi override escaped", in: "x\u202egpj.exe", want: `"x\u202egpj.exe"`},
+		{name: "line separator escaped", in: "a\u2028b", want: `"a\u2028b"`},
+		{name: "invalid UTF-8 escaped", in: "\xff.jpg", want: `"\xff.jpg"`},
+		{name: "leading space visible", in: " a", want: `" a"`},
+		{name: "empty visible", in: "", want: `""`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Text(tc.in); got != tc.want {
+				t.Fatalf("Text(%q) = %s, want %s", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSizeAndCount(t *testing.T) {
+	sizes := map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 183204: "178.9 KiB", 3 << 20: "3.0 MiB", 5 << 40: "5.0 TiB"}
+	for n, want := range sizes {
+		if got := Size(n); got != want {
+			t.Errorf("Size(%d) = %q, want %q", n, got, want)
+		}
+	}
+	counts := map[int]string{0: "0", 999: "999", 1000: "1,000", 1476: "1,476", 1234567: "1,234,567"}
+	for n, want := range counts {
+		if got := Count(n); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func upload(actor, key string, i int) change.Change {
+	return change.Change{
+		EventName: "ObjectCreated:Put", Kind: change.Uploaded, Bucket: "acme-product-images", Key: key,
+		Size: int64(1000 + i), SizeKnown: true, VersionID: fmt.Sprint("v", i), Sequencer: fmt.Sprintf("%08X", i),
+		Time: time.Date(2026, 11, 27, 10, 0, i%60, 0, time.UTC), Principal: actor, Actor: actor, SourceIP: "203.0.113.10",
+	}
+}
+
+func TestSubject(t *testing.T) {
+	long := strings.Repeat("x", 200)
+	cases := []struct {
+		name    string
+		changes []change.Change
+		want    string
+	}{
+		{name: "one actor", changes: []change.Change{upload("mediacouser", "a", 1), upload("mediacouser", "b", 2)},
+			want: "mediacouser: 2 uploaded in acme-product-images"},
+		{name: "two actors", changes: []change.Change{upload("mediacouser", "a", 1), upload("alice", "b", 2)},
+			want: "2 uploaded in acme-product-images by 2 actors"},
+		{name: "control characters in actor", changes: []change.Change{upload("evil\r\nBcc: x", "a", 1)},
+			want: "evil??Bcc: x: 1 uploaded in acme-product-images"},
+		{name: "long actor clipped", changes: []change.Change{upload(long, "a", 1)},
+			want: strings.Repeat("x", 37) + "...: 1 uploaded in acme-product-images"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := Compose(tc.changes, nil, Options{})
+			if m.Subject != tc.want {
+				t.Fatalf("subject %q, want %q", m.Subject, tc.want)
+			}
+		})
+	}
+}
+
+func TestSubjectWithManyKindsFits(t *testing.T) {
+	var cs []change.Change
+	for i, name := range change.EventNames() {
+		c := upload("mediacouser", fmt.Sprint("k", i), i)
+		c.EventName, c.Kind = name, change.KindOf(name)
+		cs = append(cs, c)
+	}
+	m := Compose(cs, []change.Problem{{Reason: "x"}}, Options{})
+	if len(m.Subject) > 99 || !strings.Contains(m.Subject, "more") {
+		t.Fatalf("subject %d chars: %q", len(m.Subject), m.Subject)
+	}
+}
+
+// TestBudget lists as many changes as fit and counts the rest exactly,
+// however badly the keys escape.
+func TestBudget(t *testing.T) {
+	cases := []struct {
+		name   string
+		key    func(i int) string
+		actors int
+		n      int
+	}{
+		{name: "plain keys", key: func(i int) string { return fmt.Sprintf("img/%05d.jpg", i) }, actors: 1, n: 3000},
+		{name: "1 KB keys of control characters", key: func(i int) string { return fmt.Sprint(i) + strings.Repeat("\x01<", 512) }, actors: 3, n: 500},
+		{name: "many actors", key: func(i int) string { return fmt.Sprint(i) }, actors: 300, n: 3000},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var cs []change.Change
+			for i := 0; i < tc.n; i++ {
+				cs = append(cs, upload(fmt.Sprintf("actor-%03d", i%tc.actors), tc.key(i), i))
+			}
+			m := Compose(cs, nil, Options{})
+			if len(m.Envelope) > MaxMessageBytes {
+				t.Fatalf("envelope %d bytes", len(m.Envelope))
+			}
+			if m.Listed >= m.Total || m.Listed == 0 {
+				t.Fatalf("listed %d of %d", m.Listed, m.Total)
+			}
+			var doc Document
+			if err := json.Unmarshal(m.Document, &doc); err != nil {
+				t.Fatal(err)
+			}
+			if len(doc.Changes) != m.Listed || doc.TotalChanges != tc.n {
+				t.Fatalf("document lists %d, total %d", len(doc.Changes), doc.TotalChanges)
+			}
+			// The summary counts add up to the unlisted changes.
+			_, summary, ok := strings.Cut(m.Text, "Not listed above: ")
+			if !ok {
+				t.Fatal("no summary")
+			}
+			summary, _, _ = strings.Cut(summary, "\n\n")
+			lines := strings.Split(summary, "\n")[1:]
+			total := 0
+			for _, l := range lines {
+				var n int
+				_, rest, _ := strings.Cut(l, ": ")
+				if _, err := fmt.Sscanf(strings.ReplaceAll(rest, ",", ""), "%d", &n); err != nil {
+					t.Fatalf("summary line %q: %v", l, err)
+				}
+				total += n
+			}
+			if total != tc.n-m.Listed {
+				t.Fatalf("summary counts %d, want %d:\n%s", total, tc.n-m.Listed, summary)
+			}
+		})
+	}
+}
+
+func TestProblemsOnly(t *testing.T) {
+	var ps []change.Problem
+	for i := 0; i < 120; i++ {
+		ps = append(ps, change.Problem{MessageID: fmt.Sprint("m", i), Raw: strings.Repeat("r", 2000), Reason: "message body is not JSON"})
+	}
+	m := Compose(nil, ps, Options{})
+	if !strings.Contains(m.Text, "Could not be read (120)") || !strings.Contains(m.Text, "and 70 more") {
+		t.Fatalf("text:\n%s", m.Text[:300])
+	}
+	if m.Subject != "120 unreadable" {
+		t.Errorf("subject %q", m.Subject)
+	}
+}
+
+func BenchmarkCompose1000(b *testing.B) {
+	base := make([]change.Change, 1000)
+	for i := range base {
+		base[i] = upload("mediacouser", fmt.Sprintf("catalogue/2026/item-%05d.jpg", i), i)
+	}
+	cs := make([]change.Change, len(base))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(cs, base)
+		Compose(cs, nil, Options{})
+	}
+}
+
+func TestEscapedLenMatchesMarshal(t *testing.T) {
+	for _, s := range []string{"", "plain", "a\"b\\c", "\n\r\t\b\f\x01\x1f", "<>&", "café 日本", "\u2028\u2029", "\xff\xfe", `{"a":"b\"c"}`} {
+		want := len(marshal(s)) - 2
+		if got := escapedLen([]byte(s)); got != want {
+			t.Errorf("escapedLen(%q) = %d, marshal gives %d", s, got, want)
+		}
+	}
+}
