@@ -145,7 +145,12 @@ func line(c *change.Change, key string, col int) []byte {
 		}
 	}
 	if c.PreviousVersionID != "" {
-		facts = append(facts, "replaces version "+Text(c.PreviousVersionID))
+		switch c.Kind {
+		case change.DeletedRecoverable, change.ExpiredRecoverable:
+			facts = append(facts, "hides version "+Text(c.PreviousVersionID))
+		default:
+			facts = append(facts, "replaces version "+Text(c.PreviousVersionID))
+		}
 	}
 	if len(facts) > 0 {
 		b.WriteString("      " + strings.Join(facts, ", ") + "\n")
@@ -326,7 +331,8 @@ func problemText(p change.Problem) string {
 // enrichment gave the actor a name.
 func actorLine(actor, principal string) string {
 	s := "\n" + Text(actor)
-	if principal != actor {
+	id, _, _ := strings.Cut(strings.TrimPrefix(principal, "AWS:"), ":")
+	if principal != actor && !strings.Contains(actor, id) {
 		s += " (" + Text(principal) + ")"
 	}
 	return s + "\n"

@@ -1,5 +1,6 @@
 // Command notifier is the Lambda function that turns S3 change events into
-// digest e-mails on the SNS topic named by TOPIC_ARN.
+// digest e-mails on the SNS topic named by TOPIC_ARN. IAM_USER_PATH scopes
+// the IAM user lookups that name principals (default: every user).
 package main
 
 import (
@@ -10,9 +11,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/bucketbell/bucketbell/lambda/enrich"
 	"github.com/bucketbell/bucketbell/lambda/notifier"
+	"github.com/bucketbell/bucketbell/lambda/who"
 )
 
 func main() {
@@ -33,7 +38,14 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load AWS config: %w", err)
 	}
-	h := &notifier.Handler{TopicARN: topic, Publisher: sns.NewFromConfig(cfg), Log: log}
+	s3c := s3.NewFromConfig(cfg)
+	names := &who.Namer{Users: iam.NewFromConfig(cfg), PathPrefix: os.Getenv("IAM_USER_PATH")}
+	h := &notifier.Handler{
+		TopicARN:  topic,
+		Publisher: sns.NewFromConfig(cfg),
+		Enricher:  &enrich.Enricher{Names: names, Versions: s3c, Objects: s3c, Heads: s3c, Log: log},
+		Log:       log,
+	}
 	lambda.Start(h.Handle)
 	return nil
 }

@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/bucketbell/bucketbell/lambda/enrich"
 	"github.com/bucketbell/bucketbell/lambda/notifier"
 	"github.com/bucketbell/bucketbell/lambda/replay"
+	"github.com/bucketbell/bucketbell/lambda/who"
 )
 
 func main() {
@@ -24,6 +26,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	eventPath := fs.String("event", "", "JSON event file: an S3 event or an SQS event")
+	worldPath := fs.String("world", "", "optional WORLD file: the IAM users and S3 objects enrichment sees")
 	fail := fs.String("fail", "", `"publish" makes every publish fail`)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -41,10 +44,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "replay: %s is not JSON\n", *eventPath)
 		return 1
 	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	h := &notifier.Handler{
 		TopicARN:  "arn:aws:sns:us-east-1:123456789012:s3NotificationTopic",
 		Publisher: &replay.Recorder{W: stdout, Fail: *fail == "publish"},
-		Log:       slog.New(slog.NewJSONHandler(stderr, nil)),
+		Log:       log,
+	}
+	if *worldPath != "" {
+		data, err := os.ReadFile(*worldPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "replay: %v\n", err)
+			return 1
+		}
+		world, err := replay.LoadS3World(data)
+		if err != nil {
+			fmt.Fprintf(stderr, "replay: %s: %v\n", *worldPath, err)
+			return 1
+		}
+		h.Enricher = &enrich.Enricher{Names: &who.Namer{Users: world}, Versions: world, Objects: world, Heads: world, Log: log}
 	}
 	resp, err := h.Handle(context.Background(), payload)
 	var out any
