@@ -159,8 +159,10 @@ func first(r json.RawMessage) byte {
 // without duplicates. Numbers and booleans are taken as their text.
 func stringList(r json.RawMessage) ([]string, error) {
 	var out []string
+	seen := map[string]bool{}
 	add := func(s string) {
-		if !slices.Contains(out, s) {
+		if !seen[s] {
+			seen[s] = true
 			out = append(out, s)
 		}
 	}

@@ -1,0 +1,47 @@
+// Command reviewer is the scheduled access review: it reviews the agency's
+// IAM user against the policy the stack intends and publishes the review to
+// the SNS topic. Environment: TOPIC_ARN, MEDIA_USER_NAME, INTENDED_POLICY.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/bucketbell/bucketbell/lambda/review"
+)
+
+func main() {
+	r, err := setup(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "reviewer:", err)
+		os.Exit(1)
+	}
+	lambda.Start(r.Run)
+}
+
+// setup builds the SDK clients once per container.
+func setup(ctx context.Context) (*review.Reviewer, error) {
+	topic, user := os.Getenv("TOPIC_ARN"), os.Getenv("MEDIA_USER_NAME")
+	if topic == "" || user == "" {
+		return nil, fmt.Errorf("TOPIC_ARN and MEDIA_USER_NAME must be set")
+	}
+	intended, err := review.ParseDocument(os.Getenv("INTENDED_POLICY"))
+	if err != nil {
+		return nil, fmt.Errorf("INTENDED_POLICY: %w", err)
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	return &review.Reviewer{
+		IAM: iam.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg),
+		TopicARN: topic, UserName: user, Intended: &intended,
+		Now: time.Now, Timeout: review.DefaultCallTimeout,
+	}, nil
+}
