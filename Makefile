@@ -39,5 +39,22 @@ $(BUILD)/%/bootstrap: FORCE
 .PHONY: FORCE
 FORCE:
 
+CDK_CONTEXT = $(if $(ADMIN_EMAIL),-c adminEmail=$(ADMIN_EMAIL))
+
+## synth: the CloudFormation template into cdk.out/, offline (ADMIN_EMAIL=a@x.com[,b@y.com] [CDK_FLAGS='-c keyPrefix=agency/'])
+synth: $(BUILD)/notifier/bootstrap
+	$(CDK) synth --quiet $(CDK_CONTEXT) $(CDK_FLAGS)
+
+## deploy: build the notifier and deploy the stack (ADMIN_EMAIL=... required)
+deploy: $(BUILD)/notifier/bootstrap
+	@test -n "$(ADMIN_EMAIL)" || { echo "usage: make deploy ADMIN_EMAIL=you@example.com[,other@example.com]" >&2; exit 2; }
+	$(CDK) deploy $(CDK_CONTEXT) $(CDK_FLAGS)
+
+## destroy: delete the stack; the image bucket and its access logs are kept
+# cdk destroy runs the app to find the stack and the app wants an address;
+# deleting the stack never reads it, so any valid one will do.
+destroy: $(BUILD)/notifier/bootstrap
+	$(CDK) destroy -c adminEmail=$(or $(ADMIN_EMAIL),destroy@example.invalid) $(CDK_FLAGS)
+
 clean:
 	rm -rf $(BUILD) cdk.out

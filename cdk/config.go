@@ -1,0 +1,281 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Names of the CDK context values that configure a deployment. They are
+// passed as `cdk deploy -c name=value` (the Makefile does this for
+// ADMIN_EMAIL) and documented in the README's settings table.
+const (
+	SettingAdminEmail            = "adminEmail"
+	SettingBucketName            = "bucketName"
+	SettingMediaUserName         = "mediaUserName"
+	SettingKeyPrefix             = "keyPrefix"
+	SettingConsoleAccess         = "consoleAccess"
+	SettingCLIAccessKey          = "cliAccessKey"
+	SettingDigestWindowSeconds   = "digestWindowSeconds"
+	SettingNoncurrentVersionDays = "noncurrentVersionDays"
+	SettingLifecycleEvents       = "lifecycleEvents"
+	SettingRestoreEvents         = "restoreEvents"
+)
+
+// Defaults of the optional settings.
+const (
+	DefaultMediaUserName         = "mediacouser"
+	DefaultDigestWindowSeconds   = 60
+	DefaultNoncurrentVersionDays = 30
+)
+
+// Limits of the numeric settings. The digest window is the event source
+// mapping's batching window, which Lambda caps at 300 s; a batch size above
+// 10 needs a window of at least 1 s.
+const (
+	MinDigestWindowSeconds   = 1
+	MaxDigestWindowSeconds   = 300
+	MinNoncurrentVersionDays = 1
+	MaxNoncurrentVersionDays = 3650
+)
+
+// Config is one deployment's settings, validated and normalised.
+type Config struct {
+	// AdminEmails receive the digests and alarms, one e-mail subscription
+	// each. At least one.
+	AdminEmails []string
+	// BucketName is the image bucket's name, or empty to let CloudFormation
+	// generate a unique one.
+	BucketName string
+	// MediaUserName is the IAM user the agency signs in as.
+	MediaUserName string
+	// KeyPrefix limits the agency to keys under it. Empty means the whole
+	// bucket; otherwise it has no leading slash and ends with exactly one.
+	KeyPrefix string
+	// ConsoleAccess gives the user a console password.
+	ConsoleAccess bool
+	// CLIAccessKey gives the user an access key for the AWS CLI.
+	CLIAccessKey bool
+	// DigestWindowSeconds is how long changes are collected into one e-mail.
+	DigestWindowSeconds int
+	// NoncurrentVersionDays is how long replaced and deleted versions are
+	// kept before S3 expires them.
+	NoncurrentVersionDays int
+	// LifecycleEvents also reports S3 lifecycle expirations.
+	LifecycleEvents bool
+	// RestoreEvents also reports restores from archive storage classes.
+	RestoreEvents bool
+}
+
+// ConfigFromContext reads and validates the settings. lookup returns a CDK
+// context value, or nil when it is not set: a string when given with -c,
+// or a JSON value when set in cdk.json or cdk.context.json. Every invalid
+// setting is reported, each message starting with the setting's name.
+func ConfigFromContext(lookup func(name string) any) (Config, error) {
+	r := reader{lookup: lookup}
+	cfg := Config{
+		AdminEmails:           r.emails(SettingAdminEmail),
+		BucketName:            r.bucketName(SettingBucketName),
+		MediaUserName:         r.userName(SettingMediaUserName, DefaultMediaUserName),
+		KeyPrefix:             r.keyPrefix(SettingKeyPrefix),
+		ConsoleAccess:         r.boolean(SettingConsoleAccess, true),
+		CLIAccessKey:          r.boolean(SettingCLIAccessKey, true),
+		DigestWindowSeconds:   r.integer(SettingDigestWindowSeconds, DefaultDigestWindowSeconds, MinDigestWindowSeconds, MaxDigestWindowSeconds),
+		NoncurrentVersionDays: r.integer(SettingNoncurrentVersionDays, DefaultNoncurrentVersionDays, MinNoncurrentVersionDays, MaxNoncurrentVersionDays),
+		LifecycleEvents:       r.boolean(SettingLifecycleEvents, false),
+		RestoreEvents:         r.boolean(SettingRestoreEvents, false),
+	}
+	if err := errors.Join(r.errs...); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// reader collects every settings error instead of stopping at the first, so
+// one synth shows everything that needs fixing.
+type reader struct {
+	lookup func(string) any
+	errs   []error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+}
+
+// text returns a setting as a trimmed string; ok is false when it is unset
+// or empty.
+func (r *reader) text(name string) (s string, ok bool) {
+	switch v := r.lookup(name).(type) {
+	case nil:
+		return "", false
+	case string:
+		s = strings.TrimSpace(v)
+	case bool:
+		s = strconv.FormatBool(v)
+	case float64:
+		s = strconv.FormatFloat(v, 'f', -1, 64)
+	default:
+		r.fail(name, "must be a string, got %T", v)
+		return "", false
+	}
+	return s, s != ""
+}
+
+func (r *reader) emails(name string) []string {
+	s, ok := r.text(name)
+	if !ok {
+		r.fail(name, "is required: the e-mail address that receives the digests and alarms (make deploy ADMIN_EMAIL=you@example.com, or -c %s=you@example.com; separate several with commas)", name)
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		addr := strings.TrimSpace(part)
+		if err := checkEmail(addr); err != nil {
+			r.fail(name, "%q is not a valid e-mail address: %v", addr, err)
+			continue
+		}
+		key := strings.ToLower(addr)
+		if seen[key] {
+			continue // one subscription per address is enough
+		}
+		seen[key] = true
+		out = append(out, addr)
+	}
+	return out
+}
+
+// checkEmail accepts a bare address (no display name) whose domain has a
+// dot, the shape SNS e-mail subscriptions can deliver to.
+func checkEmail(addr string) error {
+	if addr == "" {
+		return errors.New("empty")
+	}
+	parsed, err := mail.ParseAddress(addr)
+	if err != nil || parsed.Address != addr || parsed.Name != "" {
+		return errors.New("want the form name@example.com")
+	}
+	domain := addr[strings.LastIndexByte(addr, '@')+1:]
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return errors.New("the domain needs a dot, as in example.com")
+	}
+	return nil
+}
+
+// bucketNameRE is S3's general purpose bucket naming rule: 3 to 63
+// lower-case letters, digits, dots and hyphens, starting and ending with a
+// letter or digit.
+var bucketNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+var ipAddressRE = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
+
+func (r *reader) bucketName(name string) string {
+	s, ok := r.text(name)
+	if !ok {
+		return ""
+	}
+	switch {
+	case !bucketNameRE.MatchString(s):
+		r.fail(name, "%q is not a valid S3 bucket name: use 3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit", s)
+	case strings.Contains(s, ".."), strings.Contains(s, ".-"), strings.Contains(s, "-."):
+		r.fail(name, "%q is not a valid S3 bucket name: dots may not be doubled or next to a hyphen", s)
+	case ipAddressRE.MatchString(s):
+		r.fail(name, "%q is not a valid S3 bucket name: it may not look like an IP address", s)
+	case hasAnyPrefix(s, "xn--", "sthree-", "amzn-s3-demo-") || hasAnySuffix(s, "-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
+		r.fail(name, "%q is not a valid S3 bucket name: it uses a prefix or suffix S3 reserves", s)
+	}
+	return s
+}
+
+// userNameRE is IAM's user name rule.
+var userNameRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+
+func (r *reader) userName(name, def string) string {
+	s, ok := r.text(name)
+	if !ok {
+		return def
+	}
+	if !userNameRE.MatchString(s) {
+		r.fail(name, "%q is not a valid IAM user name: use 1 to 64 letters, digits and +=,.@_-", s)
+	}
+	return s
+}
+
+// keyPrefix normalises "agency", "/agency" and "agency/" to "agency/": the
+// agency's rights then cover exactly the keys in that folder.
+func (r *reader) keyPrefix(name string) string {
+	s, ok := r.text(name)
+	if !ok {
+		return ""
+	}
+	p := strings.Trim(s, "/")
+	switch {
+	case p == "":
+		return "" // "/" alone means the whole bucket
+	case strings.ContainsAny(p, "*?$"):
+		// IAM would read these as wildcards or policy variables and widen
+		// the agency's rights beyond the prefix.
+		r.fail(name, "%q may not contain *, ? or $", s)
+	case strings.Contains(p, "//"):
+		r.fail(name, "%q may not contain an empty folder (//)", s)
+	case strings.IndexFunc(p, func(c rune) bool { return c < 0x20 || c == 0x7f }) >= 0:
+		r.fail(name, "%q may not contain control characters", s)
+	case len(p) > 512:
+		r.fail(name, "is %d bytes long; keep it under 512", len(p))
+	}
+	return p + "/"
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	if b, ok := r.lookup(name).(bool); ok {
+		return b
+	}
+	s, ok := r.text(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		r.fail(name, "%q is not true or false", s)
+		return def
+	}
+	return b
+}
+
+func (r *reader) integer(name string, def, min, max int) int {
+	s, ok := r.text(name)
+	if !ok {
+		return def
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != math.Trunc(f) {
+		r.fail(name, "%q is not a whole number", s)
+		return def
+	}
+	if f < float64(min) || f > float64(max) {
+		r.fail(name, "%s is out of range: use %d to %d", s, min, max)
+		return def
+	}
+	return int(f)
+}
+
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAnySuffix(s string, suffixes ...string) bool {
+	for _, p := range suffixes {
+		if strings.HasSuffix(s, p) {
+			return true
+		}
+	}
+	return false
+}
