@@ -29,6 +29,11 @@ replay:
 	@test -n "$(EVENT)" || { echo "usage: make replay EVENT=<file> [WORLD=<file>] [FAIL=publish]" >&2; exit 2; }
 	@$(GO) run ./lambda/cmd/replay -event '$(EVENT)' $(if $(WORLD),-world '$(WORLD)') $(if $(FAIL),-fail '$(FAIL)')
 
+## replay-review: run the real reviewer on WORLD=<file> (IAM state and time) [FAIL=publish]
+replay-review:
+	@test -n "$(WORLD)" || { echo "usage: make replay-review WORLD=<file> [FAIL=publish]" >&2; exit 2; }
+	@$(GO) run ./lambda/cmd/replay-review -world '$(WORLD)' $(if $(FAIL),-fail '$(FAIL)')
+
 ## build: the linux/arm64 bootstrap of each function, as deployed
 build: $(FUNCTIONS:%=$(BUILD)/%/bootstrap)
 
