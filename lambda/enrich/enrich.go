@@ -5,8 +5,9 @@
 // Enrichment never fails a change. A lookup that is denied, throttled, times
 // out or finds the object gone leaves the change as the event told it, with
 // a note saying what could not be found out. Calls run concurrently, with a
-// bound on calls in flight and a timeout on each; a change costs at most one
-// ListObjectVersions and one ranged GET (or one HeadObject).
+// bound on calls in flight and a timeout on each. A change costs at most one
+// ListObjectVersions (a folder's worth of changes usually shares a few) and
+// one ranged GET or HeadObject.
 package enrich
 
 import (
@@ -86,6 +87,16 @@ type Enricher struct {
 func (e *Enricher) Enrich(ctx context.Context, changes []change.Change) {
 	r := &run{e: e, sem: make(chan struct{}, e.inFlight())}
 	var wg sync.WaitGroup
+	if e.Versions != nil {
+		r.folders = folders(changes)
+		for _, f := range r.folders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.fetch(ctx, f)
+			}()
+		}
+	}
 	names := map[string]*nameResult{}
 	for i := range changes {
 		c := &changes[i]
@@ -128,10 +139,12 @@ type nameResult struct {
 	err  error
 }
 
-// run is one Enrich call: its bound on calls in flight.
+// run is one Enrich call: its bound on calls in flight, and the version
+// lists of the folders its changes touch.
 type run struct {
-	e   *Enricher
-	sem chan struct{}
+	e       *Enricher
+	sem     chan struct{}
+	folders map[[2]string]*folder
 }
 
 // call runs f with a slot among the calls in flight and a timeout.
@@ -298,25 +311,13 @@ type version struct {
 	sizeKnown    bool
 }
 
-// versions lists the versions of exactly c's key, newest first, in one
-// call: the key is its own prefix, so its versions come first in the list.
-func (r *run) versions(ctx context.Context, c *change.Change) ([]version, error) {
-	var out *s3.ListObjectVersionsOutput
-	err := r.call(ctx, func(ctx context.Context) error {
-		var err error
-		out, err = r.e.Versions.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(c.Bucket), Prefix: aws.String(c.Key)})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return exactVersions(out, c.Key), nil
-}
-
 // exactVersions merges versions and delete markers of key (and no other key
 // that merely starts with it), newest first. S3 lists both newest first;
 // IsLatest and LastModified interleave them.
 func exactVersions(out *s3.ListObjectVersionsOutput, key string) []version {
+	if out == nil {
+		return nil
+	}
 	type dated struct {
 		v      version
 		latest bool
