@@ -341,31 +341,42 @@ type gapGroup struct {
 // resources first, then the actions with equal ones. intendedFor, when
 // given, names the resources intended for an action with a wider one.
 func groupGaps(gs []gap, intendedFor func(action string) []string) []gapGroup {
+	type actionKey struct {
+		kind   gapKind
+		action string
+	}
 	var acts []gapGroup
+	at := map[actionKey]int{}
 	for _, g := range gs {
 		if g.kind == gapNotForm {
 			continue
 		}
-		i := slices.IndexFunc(acts, func(a gapGroup) bool { return a.kind == g.kind && a.actions[0] == g.action })
-		if i < 0 {
+		k := actionKey{g.kind, g.action}
+		i, ok := at[k]
+		if !ok {
+			i = len(acts)
+			at[k] = i
 			acts = append(acts, gapGroup{kind: g.kind, actions: []string{g.action}})
-			i = len(acts) - 1
 		}
 		acts[i].resources = append(acts[i].resources, g.resource)
 	}
+	type groupKey struct {
+		kind                gapKind
+		resources, intended string
+	}
 	var out []gapGroup
+	grouped := map[groupKey]int{}
 	for _, a := range acts {
 		if a.kind == gapResource && intendedFor != nil {
 			a.intended = intendedFor(a.actions[0])
 		}
-		i := slices.IndexFunc(out, func(o gapGroup) bool {
-			return o.kind == a.kind && slices.Equal(o.resources, a.resources) && slices.Equal(o.intended, a.intended)
-		})
-		if i < 0 {
-			out = append(out, a)
+		k := groupKey{a.kind, strings.Join(a.resources, "\x00"), strings.Join(a.intended, "\x00")}
+		if i, ok := grouped[k]; ok {
+			out[i].actions = append(out[i].actions, a.actions[0])
 			continue
 		}
-		out[i].actions = append(out[i].actions, a.actions[0])
+		grouped[k] = len(out)
+		out = append(out, a)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package review_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -50,18 +51,17 @@ func TestGoldenReviews(t *testing.T) {
 				Now: func() time.Time { return w.Now },
 				Log: discard(),
 			}
-			if _, err := r.Run(context.Background()); err != nil {
+			out, err := r.Run(context.Background())
+			if err != nil {
 				t.Fatal(err)
 			}
 			if len(rec.All) != 1 {
 				t.Fatalf("published %d messages, want 1", len(rec.All))
 			}
 			p := rec.All[0]
-			if p.MessageStructure != nil {
-				t.Errorf("MessageStructure = %q, want plain text", *p.MessageStructure)
-			}
 			checkSubject(t, *p.Subject)
-			got := "Subject: " + *p.Subject + "\n\n" + *p.Message
+			email := checkMessage(t, p, out)
+			got := "Subject: " + *p.Subject + "\n\n" + email
 			golden := filepath.Join("testdata", name+".golden")
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -91,4 +91,46 @@ func checkSubject(t *testing.T, s string) {
 			t.Errorf("subject %q: byte %#x is not printable ASCII", s, c)
 		}
 	}
+}
+
+// checkMessage holds a published review to the topic's shape, the one the
+// notifier uses: MessageStructure=json, "email" the text, "default" the
+// JSON copy. It returns the e-mail text.
+func checkMessage(t *testing.T, p replay.Published, out *review.Outcome) string {
+	t.Helper()
+	if p.MessageStructure == nil || *p.MessageStructure != "json" {
+		t.Fatalf("MessageStructure = %v, want json", p.MessageStructure)
+	}
+	if len(*p.Message) > review.MaxMessageBytes {
+		t.Errorf("message is %d bytes", len(*p.Message))
+	}
+	var msg map[string]string
+	if err := json.Unmarshal([]byte(*p.Message), &msg); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		SchemaVersion int    `json:"schemaVersion"`
+		Type          string `json:"type"`
+		Subject       string `json:"subject"`
+		Clean         bool   `json:"clean"`
+		Findings      []struct {
+			Kind  review.Kind `json:"kind"`
+			Title string      `json:"title"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(msg["default"]), &doc); err != nil {
+		t.Fatalf("default: %v", err)
+	}
+	if doc.SchemaVersion != 1 || doc.Type != "accessReview" || doc.Subject != *p.Subject || doc.Clean != (len(out.Findings) == 0) {
+		t.Errorf("default = %+v", doc)
+	}
+	if len(doc.Findings) != len(out.Findings) {
+		t.Fatalf("default has %d findings, the outcome %d", len(doc.Findings), len(out.Findings))
+	}
+	for i, f := range doc.Findings {
+		if f.Kind != out.Findings[i] || !strings.Contains(msg["email"], f.Title) {
+			t.Errorf("finding %d = %+v, not in the e-mail as %s", i, f, out.Findings[i])
+		}
+	}
+	return msg["email"]
 }

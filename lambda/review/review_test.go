@@ -290,11 +290,24 @@ func TestTextCap(t *testing.T) {
 		actions = append(actions, `"s3:Action`+strconv.Itoa(i)+strings.Repeat("x", 20)+`"`)
 	}
 	doc := mustDoc(t, `{"Statement":[`+strings.Repeat(`{"Effect":"Allow","Action":[`+strings.Join(actions, ",")+`],"Resource":"*"},`, 3)+`{"Effect":"Allow","Action":"s3:x","Resource":"*"}]}`)
-	text := Build(User{UserName: "u", InlinePolicies: []Policy{{Name: "huge", Document: doc}}}, nil, now).Text()
-	if len(text) > MaxMessageBytes {
-		t.Errorf("text is %d bytes, over %d", len(text), MaxMessageBytes)
+	// Against an empty intended policy every statement drifts, so the
+	// findings' lines are as huge as the policy.
+	r := Build(User{UserName: "u", InlinePolicies: []Policy{{Name: "huge", Document: doc}}}, &Document{}, now)
+	text := r.Text()
+	if len(text) > MaxMessageBytes/2 {
+		t.Errorf("text is %d bytes, over %d", len(text), MaxMessageBytes/2)
 	}
 	if !strings.Contains(text, "cut here") {
 		t.Error("a cut text does not say so")
+	}
+	msg, err := r.Message()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msg) > MaxMessageBytes {
+		t.Errorf("message is %d bytes, over %d", len(msg), MaxMessageBytes)
+	}
+	if !strings.Contains(msg, `\"truncated\":true`) {
+		t.Error("the JSON copy of a cut review does not say so")
 	}
 }

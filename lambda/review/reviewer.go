@@ -16,8 +16,9 @@ type Publisher interface {
 }
 
 // Reviewer is the reviewer function: it gathers the user's IAM state,
-// builds the review and publishes it as one plain-text message. The same
-// value runs in Lambda and in make replay-review, with stand-ins there.
+// builds the review and publishes it as one message: text for e-mail, a
+// JSON copy for every other protocol. The same value runs in Lambda and in
+// make replay-review, with stand-ins there.
 type Reviewer struct {
 	IAM      IAM
 	SNS      Publisher
@@ -62,12 +63,17 @@ func (r *Reviewer) Run(ctx context.Context) (*Outcome, error) {
 		out.Findings = append(out.Findings, f.Kind)
 	}
 
+	msg, err := rev.Message()
+	if err != nil {
+		return out, fmt.Errorf("review: compose message: %w", err)
+	}
 	cctx, cancel := g.call(ctx)
 	defer cancel()
 	res, err := r.SNS.Publish(cctx, &sns.PublishInput{
-		TopicArn: aws.String(r.TopicARN),
-		Subject:  aws.String(out.Subject),
-		Message:  aws.String(rev.Text()),
+		TopicArn:         aws.String(r.TopicARN),
+		Subject:          aws.String(out.Subject),
+		Message:          aws.String(msg),
+		MessageStructure: aws.String("json"),
 	})
 	if err != nil {
 		return out, fmt.Errorf("review: publish review of %s to %s: %w", r.UserName, r.TopicARN, err)

@@ -28,7 +28,7 @@ func TestReviewerRun(t *testing.T) {
 		{name: "publishes one plain-text review", world: world, user: "mediacouser",
 			wantOutcome: true, wantFindings: []review.Kind{review.KindConsoleNoMFA, review.KindOldKey}, wantPublish: 1},
 		{name: "publish fails: error so Lambda retries", world: world, user: "mediacouser", fail: true,
-			wantErr: "review: publish review of mediacouser to arn:aws:sns:us-east-1:123456789012:topic: " + replay.ErrPublishFailed.Error(),
+			wantErr:     "review: publish review of mediacouser to arn:aws:sns:us-east-1:123456789012:topic: " + replay.ErrPublishFailed.Error(),
 			wantOutcome: true, wantFindings: []review.Kind{review.KindConsoleNoMFA, review.KindOldKey}},
 		{name: "IAM fails: error, nothing published", world: world, user: "nobody", wantErr: "review: get user nobody: "},
 	}
@@ -69,7 +69,7 @@ func TestReviewerRun(t *testing.T) {
 			}
 			if tt.wantPublish > 0 {
 				p := rec.All[0]
-				if p.MessageStructure != nil || *p.Subject != out.Subject || !strings.Contains(*p.Message, "AKIAOLD") {
+				if *p.MessageStructure != "json" || *p.Subject != out.Subject || !strings.Contains(*p.Message, "AKIAOLD") {
 					t.Errorf("published %+v", p)
 				}
 			}

@@ -41,8 +41,11 @@ func asciiOnly(s string) string {
 
 // Text is the e-mail body: the findings with their fixes first, then what
 // the user can do, the comparison with the intended policy, the access keys
-// and the console. It stays within MaxMessageBytes.
-func (r Review) Text() string {
+// and the console. It takes at most half of MaxMessageBytes, leaving room
+// for the JSON copy that travels with it.
+func (r Review) Text() string { return capText(r.fullText(), MaxMessageBytes/2) }
+
+func (r Review) fullText() string {
 	var b strings.Builder
 	u := r.User
 	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
@@ -90,7 +93,7 @@ func (r Review) Text() string {
 	heading("Console")
 	r.writeConsole(line)
 
-	return capText(b.String())
+	return b.String()
 }
 
 func (r Review) writeGrants(line func(string, ...any)) {
@@ -258,16 +261,16 @@ func dayCount(n int) string {
 	return strconv.Itoa(n) + " days"
 }
 
-// capText keeps the message within SNS's limit, cutting at a line and
-// saying so. A review of one user is far smaller unless a policy is huge.
-func capText(s string) string {
-	if len(s) <= MaxMessageBytes {
+// capText keeps text within limit bytes, cutting at a line and saying so.
+// A review of one user is far smaller unless a policy is huge.
+func capText(s string, limit int) string {
+	if len(s) <= limit {
 		return s
 	}
-	const note = "\n[The review was cut here to fit SNS's 256 KiB message limit.]\n"
-	cut := strings.LastIndexByte(s[:MaxMessageBytes-len(note)], '\n')
+	const note = "\n[The review was cut here to fit SNS's message size limit.]\n"
+	cut := strings.LastIndexByte(s[:limit-len(note)], '\n')
 	if cut < 0 {
-		cut = MaxMessageBytes - len(note)
+		cut = limit - len(note)
 	}
-	return s[:cut] + note
+	return strings.ToValidUTF8(s[:cut], "") + note
 }
