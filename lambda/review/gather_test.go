@@ -201,7 +201,7 @@ func TestGatherAccessDeniedPolicy(t *testing.T) {
 	if len(u.Groups) != 2 || len(u.Groups[0].InlinePolicies) != 1 || u.Groups[0].InlinePolicies[0].Err != nil {
 		t.Errorf("group policies = %+v", u.Groups)
 	}
-	r := review.Build(u, &review.Document{}, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+	r := review.Build(u, &review.Document{}, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), "")
 	n := 0
 	for _, f := range r.Findings {
 		if f.Kind == review.KindUnreadablePolicy {

@@ -55,8 +55,10 @@ type Review struct {
 }
 
 // Build reviews u at now against the intended policy; a nil intended
-// policy skips the drift check and says so.
-func Build(u User, intended *Document, now time.Time) Review {
+// policy skips the drift check and says so. keySecret names the Secrets
+// Manager secret the rotation commands store a new access key in; ""
+// means DefaultKeySecret(user).
+func Build(u User, intended *Document, now time.Time, keySecret string) Review {
 	u = sanitizeUser(u)
 	now = now.UTC()
 	r := Review{User: u, Now: now}
@@ -84,8 +86,11 @@ func Build(u User, intended *Document, now time.Time) Review {
 	if u.LoginProfile != nil && len(u.MFADevices) == 0 {
 		r.Findings = append(r.Findings, noMFAFinding(u.UserName))
 	}
+	if keySecret == "" {
+		keySecret = DefaultKeySecret(u.UserName)
+	}
 	for _, k := range u.AccessKeys {
-		if f, ok := oldKeyFinding(u, k, now); ok {
+		if f, ok := oldKeyFinding(u, k, now, safe(keySecret)); ok {
 			r.Findings = append(r.Findings, f)
 		}
 	}
@@ -103,16 +108,16 @@ func days(t, now time.Time) int {
 	return max(d, 0)
 }
 
-// SecretName is the Secrets Manager secret the rotation commands store the
-// new access key in.
-func SecretName(user string) string { return "bucketbell/" + user + "/access-key" }
+// DefaultKeySecret is the Secrets Manager secret the rotation commands
+// store a new access key in when none is named.
+func DefaultKeySecret(user string) string { return "bucketbell/" + user + "/access-key" }
 
-func oldKeyFinding(u User, k AccessKey, now time.Time) (Finding, bool) {
+func oldKeyFinding(u User, k AccessKey, now time.Time, keySecret string) (Finding, bool) {
 	if k.CreateDate.IsZero() || days(k.CreateDate, now) <= MaxKeyAgeDays {
 		return Finding{}, false
 	}
 	age := days(k.CreateDate, now)
-	user, id, secret := sh(u.UserName), sh(k.AccessKeyID), sh(SecretName(u.UserName))
+	user, id, secret := sh(u.UserName), sh(k.AccessKeyID), sh(keySecret)
 	if !k.Active() {
 		return Finding{
 			Kind:  KindOldKey,
@@ -136,9 +141,9 @@ func oldKeyFinding(u User, k AccessKey, now time.Time) (Finding, bool) {
 	}
 	lines = append(lines,
 		"1. Create the new key and store it in Secrets Manager:",
-		"   KEY=$(aws iam create-access-key --user-name "+user+" --query AccessKey --output json)",
+		"   KEY=$(aws iam create-access-key --user-name "+user+" --query '{accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey}' --output json)",
 		"   aws secretsmanager put-secret-value --secret-id "+secret+` --secret-string "$KEY"`,
-		"   (the first time: aws secretsmanager create-secret --name "+secret+` --secret-string "$KEY")`,
+		"   (if the secret does not exist yet: aws secretsmanager create-secret --name "+secret+` --secret-string "$KEY")`,
 		"2. Give the agency the new key. Wait until it shows use:",
 		"   aws iam get-access-key-last-used --access-key-id <new key id>",
 		"3. Deactivate the old key, then delete it once nothing breaks:",
@@ -219,7 +224,7 @@ func guardrailFinding(m unheld) Finding {
 		"Restore it: redeploy the stack (make deploy), which puts back the policy it intends.")
 	return Finding{
 		Kind:  KindMissingGuardrail,
-		Title: fmt.Sprintf("Guardrail missing: the intended Deny statement %s is not in place.", statementName(m.st.Sid, m.index)),
+		Title: fmt.Sprintf("Drift: the intended Deny statement %s, a guardrail, is missing: restore it.", statementName(m.st.Sid, m.index)),
 		Lines: lines,
 	}
 }

@@ -92,7 +92,7 @@ func TestDrift(t *testing.T) {
 			want: []Kind{KindDrift}, wantText: []string{"An extra Deny narrows access"}},
 		{name: "removed guardrail", policies: []string{strings.Replace(intendedJSON, `"Effect":"Deny"`, `"Effect":"Allow"`, 1)},
 			want:     []Kind{KindMissingGuardrail, KindDrift},
-			wantText: []string{`the intended Deny statement "Guard" (#4) is not in place`, "No longer denied: s3:DeleteObjectVersion on arn:aws:s3:::b/*"}},
+			wantText: []string{`Drift: the intended Deny statement "Guard" (#4), a guardrail, is missing: restore it.`, "No longer denied: s3:DeleteObjectVersion on arn:aws:s3:::b/*"}},
 		{name: "guardrail weakened by a condition", policies: []string{strings.Replace(intendedJSON,
 			`"Resource":"arn:aws:s3:::b/*"}]}`, `"Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}`, 1)},
 			want: []Kind{KindMissingGuardrail}},
@@ -111,7 +111,7 @@ func TestDrift(t *testing.T) {
 			for i, p := range tt.policies {
 				u.InlinePolicies = append(u.InlinePolicies, Policy{Name: "p" + string(rune('0'+i)), Document: mustDoc(t, p)})
 			}
-			r := Build(u, &intended, now)
+			r := Build(u, &intended, now, "")
 			if got := kinds(r); !slices.Equal(got, tt.want) {
 				t.Errorf("findings = %v, want %v\n%s", got, tt.want, r.Text())
 			}
@@ -139,7 +139,7 @@ func TestDriftThroughGroups(t *testing.T) {
 				Document: mustDoc(t, `{"Statement":{"Effect":"Allow","Action":["s3:Get*","s3:List*"],"Resource":"*"}}`)}},
 		}},
 	}
-	r := Build(u, &intended, now)
+	r := Build(u, &intended, now, "")
 	if got := kinds(r); !slices.Equal(got, []Kind{KindDrift}) {
 		t.Fatalf("findings = %v", got)
 	}
@@ -161,7 +161,7 @@ func TestUnreadablePolicy(t *testing.T) {
 		InlinePolicies:   []Policy{{Name: "stack", Document: intended}},
 		AttachedPolicies: []Policy{{Name: "secret", Arn: "arn:aws:iam::1:policy/secret", Err: errors.New("AccessDenied")}},
 	}
-	r := Build(u, &intended, now)
+	r := Build(u, &intended, now, "")
 	if got := kinds(r); !slices.Equal(got, []Kind{KindUnreadablePolicy}) {
 		t.Fatalf("findings = %v", got)
 	}
@@ -214,7 +214,7 @@ func TestKeysAndConsole(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.user.UserName = "mediacouser"
-			r := Build(tt.user, nil, now)
+			r := Build(tt.user, nil, now, "")
 			if got := kinds(r); !slices.Equal(got, tt.want) {
 				t.Errorf("findings = %v, want %v", got, tt.want)
 			}
@@ -229,6 +229,19 @@ func TestKeysAndConsole(t *testing.T) {
 				t.Errorf("clean line shown = %v with %d findings", clean, len(tt.want))
 			}
 		})
+	}
+}
+
+func TestKeySecret(t *testing.T) {
+	u := User{UserName: "mediacouser", AccessKeys: []AccessKey{{AccessKeyID: "AKIA1", Status: "Active", CreateDate: daysAgo(100), LastUsedDate: daysAgo(1)}}}
+	for secret, want := range map[string]string{
+		"": "--secret-id bucketbell/mediacouser/access-key ",
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:AccessKeySecret-AbC": "--secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:AccessKeySecret-AbC ",
+		"agency key": "--secret-id 'agency key' ",
+	} {
+		if text := Build(u, nil, now, secret).Text(); !strings.Contains(text, want) {
+			t.Errorf("secret %q: text lacks %q:\n%s", secret, want, text)
+		}
 	}
 }
 
@@ -247,7 +260,7 @@ func TestSubject(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Build(User{UserName: tt.user}, nil, now)
+			r := Build(User{UserName: tt.user}, nil, now, "")
 			r.Findings = make([]Finding, tt.findings)
 			got := r.Subject()
 			if tt.want != "" && got != tt.want {
@@ -273,7 +286,7 @@ func TestTextSafety(t *testing.T) {
 		InlinePolicies: []Policy{{Name: "p\nINJECTED", Document: mustDoc(t, `{"Statement":{"Sid":"s\nINJECTED","Effect":"Allow","Action":"s3:\nINJECTED","Resource":"\u0085INJECTED"}}`)}},
 	}
 	intended := mustDoc(t, intendedJSON)
-	text := Build(u, &intended, now).Text()
+	text := Build(u, &intended, now, "").Text()
 	for _, line := range strings.Split(text, "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "INJECTED") {
 			t.Errorf("a value started a line: %q", line)
@@ -292,7 +305,7 @@ func TestTextCap(t *testing.T) {
 	doc := mustDoc(t, `{"Statement":[`+strings.Repeat(`{"Effect":"Allow","Action":[`+strings.Join(actions, ",")+`],"Resource":"*"},`, 3)+`{"Effect":"Allow","Action":"s3:x","Resource":"*"}]}`)
 	// Against an empty intended policy every statement drifts, so the
 	// findings' lines are as huge as the policy.
-	r := Build(User{UserName: "u", InlinePolicies: []Policy{{Name: "huge", Document: doc}}}, &Document{}, now)
+	r := Build(User{UserName: "u", InlinePolicies: []Policy{{Name: "huge", Document: doc}}}, &Document{}, now, "")
 	text := r.Text()
 	if len(text) > MaxMessageBytes/2 {
 		t.Errorf("text is %d bytes, over %d", len(text), MaxMessageBytes/2)

@@ -26,7 +26,11 @@ type Reviewer struct {
 	UserName string
 	// Intended is the policy the stack intends; nil skips the drift check.
 	Intended *Document
-	Now      func() time.Time
+	// KeySecret is the Secrets Manager secret (name or ARN) that holds the
+	// user's access key, for the rotation commands; "" means
+	// DefaultKeySecret(UserName).
+	KeySecret string
+	Now       func() time.Time
 	// Timeout bounds each AWS call; zero means DefaultCallTimeout.
 	Timeout time.Duration
 	Log     *slog.Logger
@@ -57,7 +61,7 @@ func (r *Reviewer) Run(ctx context.Context) (*Outcome, error) {
 	if r.Now != nil {
 		now = r.Now
 	}
-	rev := Build(u, r.Intended, now())
+	rev := Build(u, r.Intended, now(), r.KeySecret)
 	out := &Outcome{UserName: rev.User.UserName, Findings: []Kind{}, Subject: rev.Subject()}
 	for _, f := range rev.Findings {
 		out.Findings = append(out.Findings, f.Kind)

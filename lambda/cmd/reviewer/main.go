@@ -1,10 +1,12 @@
 // Command reviewer is the scheduled access review: it reviews the agency's
 // IAM user against the policy the stack intends and publishes the review to
-// the SNS topic. Environment: TOPIC_ARN, MEDIA_USER_NAME, INTENDED_POLICY.
+// the SNS topic. Environment: TOPIC_ARN, MEDIA_USER_NAME, INTENDED_POLICY,
+// and optionally ACCESS_KEY_SECRET_ID, the secret holding the user's key.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -17,7 +19,7 @@ import (
 )
 
 func main() {
-	r, err := setup(context.Background())
+	r, err := setup(context.Background(), os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "reviewer:", err)
 		os.Exit(1)
@@ -25,13 +27,12 @@ func main() {
 	lambda.Start(r.Run)
 }
 
-// setup builds the SDK clients once per container.
-func setup(ctx context.Context) (*review.Reviewer, error) {
-	topic, user := os.Getenv("TOPIC_ARN"), os.Getenv("MEDIA_USER_NAME")
-	if topic == "" || user == "" {
-		return nil, fmt.Errorf("TOPIC_ARN and MEDIA_USER_NAME must be set")
+// setup reads the environment and builds the SDK clients, once per container.
+func setup(ctx context.Context, env func(string) string) (*review.Reviewer, error) {
+	if env("TOPIC_ARN") == "" || env("MEDIA_USER_NAME") == "" {
+		return nil, errors.New("TOPIC_ARN and MEDIA_USER_NAME must be set")
 	}
-	intended, err := review.ParseDocument(os.Getenv("INTENDED_POLICY"))
+	intended, err := review.ParseDocument(env("INTENDED_POLICY"))
 	if err != nil {
 		return nil, fmt.Errorf("INTENDED_POLICY: %w", err)
 	}
@@ -39,9 +40,7 @@ func setup(ctx context.Context) (*review.Reviewer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	return &review.Reviewer{
-		IAM: iam.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg),
-		TopicARN: topic, UserName: user, Intended: &intended,
-		Now: time.Now, Timeout: review.DefaultCallTimeout,
-	}, nil
+	return &review.Reviewer{IAM: iam.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg), TopicARN: env("TOPIC_ARN"),
+		UserName: env("MEDIA_USER_NAME"), Intended: &intended, KeySecret: env("ACCESS_KEY_SECRET_ID"),
+		Now: time.Now, Timeout: review.DefaultCallTimeout}, nil
 }
