@@ -395,7 +395,7 @@ func (s *stack) addBucketNotifications() {
 	s.queueKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowImageBucketEventsEncryption"),
 		Principals: s3Service,
-		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Actions:    jsii.Strings("kms:GenerateDataKey*", "kms:Decrypt"),
 		Resources:  jsii.Strings("*"),
 		// SQS passes S3's aws:SourceArn on to KMS (SQS developer guide,
 		// "confused deputy protection").

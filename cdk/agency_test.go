@@ -1,0 +1,289 @@
+package main
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// agencyPolicy returns the agency's statements by Sid, checking on the way
+// that the policy is a managed policy attached to the group only.
+func agencyPolicy(t *testing.T, f *fixture) map[string]map[string]any {
+	t.Helper()
+	p := props(f.resource(t, "AgencyPolicy"))
+	if jsonOf(p["Groups"]) != jsonOf([]any{ref(f.logicalID(t, "AgencyGroup"))}) || p["Users"] != nil || p["Roles"] != nil {
+		t.Errorf("AgencyPolicy attached to %s / %v / %v, want the agency group only", jsonOf(p["Groups"]), p["Users"], p["Roles"])
+	}
+	return statementsBySid(t, p["PolicyDocument"])
+}
+
+// TestAgencyStatements pins every statement of the agency's policy: its
+// effect, actions, resources and condition.
+func TestAgencyStatements(t *testing.T) {
+	type want struct {
+		effect    string
+		actions   []string
+		resources []any
+		condition string
+	}
+	bucketStatements := func(bucket, prefix string) map[string]want {
+		arn := getAtt(bucket, "Arn")
+		list := want{"Allow", []string{"s3:ListBucket"}, []any{arn}, ""}
+		if prefix != "" {
+			list.condition = `{"StringLike":{"s3:prefix":["` + prefix + `*"]}}`
+		}
+		return map[string]want{
+			SidListBucket:          list,
+			SidReadWriteObjects:    {"Allow", sorted(AgencyObjectActions...), []any{objectsOf(bucket, prefix+"*")}, ""},
+			SidDenyVersionDeletion: {"Deny", []string{"s3:DeleteObjectVersion"}, []any{objectsOf(bucket, "*")}, ""},
+			SidDenyAclChanges:      {"Deny", sorted("s3:PutBucketAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"), []any{arn, objectsOf(bucket, "*")}, ""},
+			SidDenyBucketConfig:    {"Deny", sorted("s3:PutBucket*", "s3:DeleteBucket*", "s3:Put*Configuration"), []any{arn}, ""},
+		}
+	}
+	consoleStatements := map[string]want{
+		SidReadAccountSecurity:  {"Allow", sorted("iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"), []any{"*"}, ""},
+		SidCreateOwnMfaDevice:   {"Allow", []string{"iam:CreateVirtualMFADevice"}, nil, ""},
+		SidManageOwnPasswordMfa: {"Allow", sorted("iam:ChangePassword", "iam:GetUser", "iam:EnableMFADevice", "iam:GetMFADevice", "iam:ListMFADevices", "iam:ResyncMFADevice"), nil, ""},
+	}
+	tests := []struct {
+		variant string
+		prefix  string
+		console bool
+	}{
+		{"default", "", true},
+		{"prefix", "agency/uploads/", true},
+		{"noconsole", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.variant, func(t *testing.T) {
+			f := variant(t, tt.variant)
+			got := agencyPolicy(t, f)
+			wants := bucketStatements(f.logicalID(t, "ImageBucket"), tt.prefix)
+			if tt.console {
+				for k, v := range consoleStatements {
+					wants[k] = v
+				}
+			}
+			for sid, w := range wants {
+				st, ok := got[sid]
+				if !ok {
+					t.Errorf("no statement %s", sid)
+					continue
+				}
+				if st["Effect"] != w.effect || !reflect.DeepEqual(strs(st["Action"]), w.actions) {
+					t.Errorf("%s: %s", sid, jsonOf(st))
+				}
+				if w.resources != nil && jsonOf(st["Resource"]) != jsonOf(oneOrList(w.resources)) {
+					t.Errorf("%s resource %s, want %s", sid, jsonOf(st["Resource"]), jsonOf(oneOrList(w.resources)))
+				}
+				if c := st["Condition"]; (w.condition == "" && c != nil) || (w.condition != "" && jsonOf(c) != w.condition) {
+					t.Errorf("%s condition %s, want %q", sid, jsonOf(c), w.condition)
+				}
+			}
+			// The self-service statements only reach the user's own entry.
+			if tt.console {
+				if r := jsonOf(got[SidManageOwnPasswordMfa]["Resource"]); !strings.Contains(r, `:user/${aws:username}"`) {
+					t.Errorf("%s resource %s", SidManageOwnPasswordMfa, r)
+				}
+				if r := jsonOf(got[SidCreateOwnMfaDevice]["Resource"]); !strings.Contains(r, `:mfa/*"`) {
+					t.Errorf("%s resource %s", SidCreateOwnMfaDevice, r)
+				}
+			}
+			if _, ok := got[SidDenyConsoleWithoutMfa]; !ok {
+				t.Errorf("no statement %s", SidDenyConsoleWithoutMfa)
+			}
+			if len(got) != len(wants)+1 {
+				t.Errorf("statements %v, want exactly %d", keys(got), len(wants)+1)
+			}
+		})
+	}
+}
+
+func oneOrList(v []any) any {
+	if len(v) == 1 {
+		return v[0]
+	}
+	return v
+}
+
+// TestAgencyMFA: console sessions without MFA are denied everything but
+// the self-service needed to set MFA up; access keys are unaffected.
+func TestAgencyMFA(t *testing.T) {
+	st := agencyPolicy(t, variant(t, "default"))[SidDenyConsoleWithoutMfa]
+	if st["Effect"] != "Deny" || st["Action"] != nil || st["Resource"] != "*" {
+		t.Errorf("MFA statement %s", jsonOf(st))
+	}
+	// Bool, not BoolIfExists: the key is absent for long-term access keys.
+	if got := jsonOf(st["Condition"]); got != `{"Bool":{"aws:MultiFactorAuthPresent":"false"}}` {
+		t.Errorf("condition %s", got)
+	}
+	if got, want := strs(st["NotAction"]), sorted(agencySelfServiceActions...); !reflect.DeepEqual(got, want) {
+		t.Errorf("NotAction %v, want %v", got, want)
+	}
+	for _, a := range strs(st["NotAction"]) {
+		if !strings.HasPrefix(a, "iam:") {
+			t.Errorf("a console session without MFA may %s", a)
+		}
+	}
+}
+
+// TestAgencyEffectiveRights evaluates the policy the way IAM does, for the
+// actions that matter: Allowed only if some Allow matches and no Deny does.
+func TestAgencyEffectiveRights(t *testing.T) {
+	sts := agencyPolicy(t, variant(t, "default"))
+	allowed := func(action string) bool {
+		allow := false
+		for _, st := range sts {
+			if st["Condition"] != nil {
+				continue // the MFA deny: not in force for access keys
+			}
+			for _, p := range strs(st["Action"]) {
+				if actionMatches(p, action) {
+					if st["Effect"] == "Deny" {
+						return false
+					}
+					allow = true
+				}
+			}
+		}
+		return allow
+	}
+	for _, a := range []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"} {
+		if !allowed(a) {
+			t.Errorf("%s is not allowed", a)
+		}
+	}
+	for _, a := range []string{
+		"s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutBucketAcl", "s3:GetObjectVersion",
+		"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
+		"s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:PutBucketNotification", "s3:PutBucketLogging",
+		"s3:PutEncryptionConfiguration", "s3:PutReplicationConfiguration", "s3:PutBucketCORS", "s3:PutBucketWebsite",
+		"s3:DeleteBucket", "s3:ListAllMyBuckets", "s3:ListBucketVersions", "s3:PutObjectTagging", "s3:RestoreObject",
+		"iam:CreateAccessKey", "iam:AttachUserPolicy", "kms:Decrypt", "sns:Publish",
+	} {
+		if allowed(a) {
+			t.Errorf("%s is allowed", a)
+		}
+	}
+	// Every Deny that guards the bucket must be explicit, not just absent.
+	for _, a := range []string{"s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:PutBucketPolicy", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:PutBucketPublicAccessBlock"} {
+		denied := false
+		for _, st := range sts {
+			if st["Effect"] == "Deny" && st["Condition"] == nil {
+				for _, p := range strs(st["Action"]) {
+					denied = denied || actionMatches(p, a)
+				}
+			}
+		}
+		if !denied {
+			t.Errorf("no explicit Deny covers %s", a)
+		}
+	}
+}
+
+// TestAgencyS3StatementsStandAlone: the S3 statements hold only s3:
+// actions, so they can be lifted out of the template by Sid (the MinIO
+// end-to-end test does that).
+func TestAgencyS3StatementsStandAlone(t *testing.T) {
+	sts := agencyPolicy(t, variant(t, "default"))
+	for _, sid := range []string{SidListBucket, SidReadWriteObjects, SidDenyVersionDeletion, SidDenyAclChanges, SidDenyBucketConfig} {
+		for _, a := range strs(sts[sid]["Action"]) {
+			if !strings.HasPrefix(a, "s3:") {
+				t.Errorf("%s holds %s", sid, a)
+			}
+		}
+	}
+	for sid, st := range sts {
+		for _, a := range append(strs(st["Action"]), strs(st["NotAction"])...) {
+			if strings.HasPrefix(a, "s3:") && !strings.HasPrefix(sid, "List") && !strings.HasPrefix(sid, "ReadWrite") && !strings.HasPrefix(sid, "Deny") {
+				t.Errorf("S3 action %s in non-S3 statement %s", a, sid)
+			}
+		}
+	}
+}
+
+func TestAgencyCredentials(t *testing.T) {
+	t.Run("access key secret holds the key", func(t *testing.T) {
+		f := variant(t, "default")
+		key := f.logicalID(t, "AgencyAccessKey")
+		if got := jsonOf(props(f.resource(t, "AgencyAccessKey"))["UserName"]); got != jsonOf(ref(f.logicalID(t, "AgencyUser"))) {
+			t.Errorf("access key user %s", got)
+		}
+		secret := jsonOf(props(f.resource(t, "AccessKeySecret"))["SecretString"])
+		if !strings.Contains(secret, jsonOf(getAtt(key, "SecretAccessKey"))) || !strings.Contains(secret, jsonOf(ref(key))) {
+			t.Errorf("SecretString %s", secret)
+		}
+	})
+	t.Run("the password comes from its secret", func(t *testing.T) {
+		f := variant(t, "default")
+		login := jsonOf(props(f.resource(t, "AgencyUser"))["LoginProfile"])
+		if !strings.Contains(login, jsonOf(ref(f.logicalID(t, "ConsolePasswordSecret")))) {
+			t.Errorf("LoginProfile %s", login)
+		}
+	})
+	t.Run("no console access: no password", func(t *testing.T) {
+		u := props(variant(t, "noconsole").resource(t, "AgencyUser"))
+		if _, ok := u["LoginProfile"]; ok {
+			t.Errorf("LoginProfile %s", jsonOf(u["LoginProfile"]))
+		}
+	})
+	t.Run("custom user name", func(t *testing.T) {
+		if u := props(variant(t, "custom").resource(t, "AgencyUser")); u["UserName"] != "agencyjane" {
+			t.Errorf("UserName %v", u["UserName"])
+		}
+	})
+}
+
+func TestOutputs(t *testing.T) {
+	tests := []struct {
+		variant string
+		want    []string
+	}{
+		{"default", []string{"AccessKeySecretArn", "BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "TopicArn"}},
+		{"noconsole", []string{"AccessKeySecretArn", "BucketConsoleUrl", "BucketName", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "TopicArn"}},
+		{"nokey", []string{"BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "TopicArn"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.variant, func(t *testing.T) {
+			f := variant(t, tt.variant)
+			outputs := f.json["Outputs"].(map[string]any)
+			if got := keys(outputs); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("outputs %v, want %v", got, tt.want)
+			}
+			// No output may carry a secret: no secret access key, no
+			// password, no dynamic reference that resolves one.
+			for name, o := range outputs {
+				value := jsonOf(o.(map[string]any)["Value"])
+				for _, bad := range []string{"SecretAccessKey", "resolve:secretsmanager", "SecretString", "LoginProfile"} {
+					if strings.Contains(value, bad) {
+						t.Errorf("output %s reads %s: %s", name, bad, value)
+					}
+				}
+			}
+		})
+	}
+	t.Run("addresses", func(t *testing.T) {
+		f := variant(t, "prefix")
+		outputs := f.json["Outputs"].(map[string]any)
+		signIn := jsonOf(outputs["ConsoleSignInUrl"].(map[string]any)["Value"])
+		if want := `{"Fn::Join":["",["https://",{"Ref":"AWS::AccountId"},".signin.aws.amazon.com/console"]]}`; signIn != want {
+			t.Errorf("ConsoleSignInUrl %s", signIn)
+		}
+		console := jsonOf(outputs["BucketConsoleUrl"].(map[string]any)["Value"])
+		want := jsonOf(map[string]any{"Fn::Join": []any{"", []any{
+			"https://s3.console.aws.amazon.com/s3/buckets/", ref(f.logicalID(t, "ImageBucket")),
+			"?region=", ref("AWS::Region"), "&prefix=agency/uploads/",
+		}}})
+		if console != want {
+			t.Errorf("BucketConsoleUrl %s, want %s", console, want)
+		}
+	})
+	t.Run("the secret access key appears only in its secret", func(t *testing.T) {
+		f := variant(t, "default")
+		for id, r := range f.json["Resources"].(map[string]any) {
+			if strings.Contains(jsonOf(r), `"SecretAccessKey"]`) && !strings.HasPrefix(id, "AccessKeySecret") {
+				t.Errorf("%s reads the secret access key", id)
+			}
+		}
+	})
+}

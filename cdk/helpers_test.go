@@ -1,0 +1,246 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// assetDir holds a dummy bootstrap: the tests need no real build.
+var assetDir string
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	// jsii.Close stops the node process and removes its /tmp/jsii-runtime.*
+	// folder; deferred so that it runs before os.Exit.
+	defer jsii.Close()
+	dir, err := os.MkdirTemp("", "bucketbell-asset-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	assetDir = dir
+	return m.Run()
+}
+
+// fixture is one synthesized stack, with the cdk-nag packs applied.
+type fixture struct {
+	stack awscdk.Stack
+	tpl   assertions.Template
+	// json is the template as plain Go values, for checks that read more
+	// naturally in Go than as assertion matchers.
+	json map[string]any
+}
+
+var (
+	fixturesMu sync.Mutex
+	fixtures   = map[string]*fixture{}
+)
+
+// variants are the settings the tests synthesize, by name. adminEmail is
+// added to each.
+var variants = map[string]map[string]any{
+	"default":   {},
+	"prefix":    {SettingKeyPrefix: "agency/uploads"},
+	"noconsole": {SettingConsoleAccess: "false"},
+	"nokey":     {SettingCLIAccessKey: "false"},
+	"custom": {
+		SettingBucketName: "acme-product-images", SettingMediaUserName: "agencyjane",
+		SettingDigestWindowSeconds: "300", SettingNoncurrentVersionDays: "90",
+		SettingLifecycleEvents: "true", SettingRestoreEvents: "true",
+		SettingAdminEmail: "ops@acme.example,cto@acme.example,ops@acme.example",
+	},
+}
+
+// variant synthesizes (once) the stack for a named variant.
+func variant(t *testing.T, name string) *fixture {
+	t.Helper()
+	fixturesMu.Lock()
+	defer fixturesMu.Unlock()
+	if f, ok := fixtures[name]; ok {
+		return f
+	}
+	ctx := map[string]any{SettingAdminEmail: "admin@example.com"}
+	for k, v := range variants[name] {
+		ctx[k] = v
+	}
+	cfg, err := ConfigFromContext(lookupOf(ctx))
+	if err != nil {
+		t.Fatalf("variant %s: %v", name, err)
+	}
+	f := &fixture{}
+	must(t, "synthesize variant "+name, func() {
+		app := NewApp()
+		f.stack = NewBucketbellStack(app, StackName, &BucketbellStackProps{Config: cfg, NotifierAssetDir: assetDir})
+		applyNagPacks(app)
+		f.tpl = assertions.Template_FromStack(f.stack, nil)
+	})
+	raw, err := json.Marshal(f.tpl.ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &f.json); err != nil {
+		t.Fatal(err)
+	}
+	fixtures[name] = f
+	return f
+}
+
+// applyNagPacks adds the three cdk-nag packs bucketbell must pass.
+func applyNagPacks(app awscdk.App) {
+	props := &cdknag.NagPackProps{Reports: jsii.Bool(false), Verbose: jsii.Bool(true)}
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(props), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewServerlessChecks(props), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewNIST80053R5Checks(props), nil)
+}
+
+// must runs f and turns a panic, which is how a failed CDK assertion or a
+// jsii error surfaces in Go, into a readable test failure.
+func must(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		if r := recover(); r != nil {
+			t.Fatalf("%s:\n%v", what, r)
+		}
+	}()
+	f()
+}
+
+// check is must for assertions that should not stop the test.
+func check(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		if r := recover(); r != nil {
+			t.Errorf("%s:\n%v", what, r)
+		}
+	}()
+	f()
+}
+
+// resources returns the template's resources of a type, by logical id.
+func (f *fixture) resources(typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range f.json["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] == typ {
+			out[id] = res
+		}
+	}
+	return out
+}
+
+// resource returns the one resource whose logical id starts with prefix.
+func (f *fixture) resource(t *testing.T, prefix string) map[string]any {
+	t.Helper()
+	var found []string
+	for id := range f.json["Resources"].(map[string]any) {
+		if strings.HasPrefix(id, prefix) && len(id) == len(prefix)+8 { // CDK adds an 8-hex hash
+			found = append(found, id)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one resource with logical id %s<hash>, found %v", prefix, found)
+	}
+	return f.json["Resources"].(map[string]any)[found[0]].(map[string]any)
+}
+
+// logicalID returns the logical id that starts with prefix.
+func (f *fixture) logicalID(t *testing.T, prefix string) string {
+	t.Helper()
+	for id := range f.json["Resources"].(map[string]any) {
+		if strings.HasPrefix(id, prefix) && len(id) == len(prefix)+8 {
+			return id
+		}
+	}
+	t.Fatalf("no resource with logical id %s<hash>", prefix)
+	return ""
+}
+
+func props(r map[string]any) map[string]any { return r["Properties"].(map[string]any) }
+
+// statementsBySid returns a policy document's statements by Sid, failing
+// the test on a statement without one.
+func statementsBySid(t *testing.T, doc any) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, s := range doc.(map[string]any)["Statement"].([]any) {
+		st := s.(map[string]any)
+		sid, _ := st["Sid"].(string)
+		if sid == "" {
+			t.Errorf("statement without Sid: %v", st)
+			continue
+		}
+		out[sid] = st
+	}
+	return out
+}
+
+// strs returns a policy field that may be a string or a list as a sorted
+// list of strings (tokens as their JSON).
+func strs(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case nil:
+	case string:
+		out = []string{x}
+	case []any:
+		for _, e := range x {
+			out = append(out, strs(e)...)
+		}
+	default:
+		b, _ := json.Marshal(x)
+		out = []string{string(b)}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sorted(s ...string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+// jsonOf renders a template fragment for comparison and messages.
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// ref and getAtt are the template's references to a logical id.
+func ref(id string) map[string]any { return map[string]any{"Ref": id} }
+func getAtt(id, attr string) map[string]any {
+	return map[string]any{"Fn::GetAtt": []any{id, attr}}
+}
+
+// objectsOf is the object ARN pattern of a bucket, as CDK writes it.
+func objectsOf(bucketID, pattern string) map[string]any {
+	return map[string]any{"Fn::Join": []any{"", []any{getAtt(bucketID, "Arn"), "/" + pattern}}}
+}
+
+// actionMatches reports whether an IAM action pattern (with * and ?)
+// covers action, case-insensitively as IAM compares them.
+func actionMatches(pattern, action string) bool {
+	ok, _ := filepath.Match(strings.ToLower(pattern), strings.ToLower(action))
+	return ok
+}
