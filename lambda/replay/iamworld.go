@@ -37,9 +37,11 @@ const exampleAccount = "123456789012"
 //	          "Groups": [{"GroupName", "InlinePolicies": [...], "AttachedPolicies": [...]}]}}
 //
 // Missing fields mean absent. A Document is a JSON object or a string of
-// JSON, URL-encoded or not. MFADevices entries are serial strings or
-// {"SerialNumber", "EnableDate"} objects. Times are RFC 3339; a date alone
-// or a time without zone is read as UTC.
+// JSON, URL-encoded or not; a policy without one is unreadable, except the
+// broad AWS managed policies in knownAWSPolicies, named by ARN or name.
+// MFADevices entries are serial strings or {"SerialNumber", "EnableDate"}
+// objects. Times are RFC 3339; a date alone or a time without zone is read
+// as UTC.
 //
 // Console access: "LoginProfile" may be an object {"CreateDate",
 // "PasswordResetRequired"}, true, or false/null. When it is left out, the
@@ -233,15 +235,24 @@ func (w *IAMWorld) policyList(in []worldPolicyJSON, managed bool) ([]worldPolicy
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p.PolicyName, err)
 		}
-		if doc == "" {
-			doc = `{"Version":"2012-10-17","Statement":[]}`
+		wp := worldPolicy{name: p.PolicyName, arn: p.PolicyArn}
+		if managed && doc == "" {
+			// IAM knows the documents of its own policies; so does the
+			// stand-in, for the broad ones someone might attach by hand.
+			if wp.arn == "" && knownAWSPolicies[wp.name] != "" {
+				wp.arn = "arn:aws:iam::aws:policy/" + wp.name
+			}
+			if name, ok := strings.CutPrefix(wp.arn, "arn:aws:iam::aws:policy/"); ok {
+				doc = knownAWSPolicies[name]
+			}
 		}
 		// IAM returns documents URL-encoded; so does the stand-in, unless
-		// the world already gives them so.
+		// the world already gives them so. A policy without a document is
+		// served as an empty one, which the review reports as unreadable.
 		if t := strings.TrimSpace(doc); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
 			doc = url.QueryEscape(doc)
 		}
-		wp := worldPolicy{name: p.PolicyName, arn: p.PolicyArn, doc: doc}
+		wp.doc = doc
 		if managed {
 			if wp.arn == "" {
 				wp.arn = "arn:aws:iam::" + w.account + ":policy/" + wp.name
@@ -256,6 +267,15 @@ func (w *IAMWorld) policyList(in []worldPolicyJSON, managed bool) ([]worldPolicy
 		out = append(out, wp)
 	}
 	return out, nil
+}
+
+// knownAWSPolicies are the documents of broad AWS managed policies, as AWS
+// publishes them, for worlds that attach one by name or ARN alone.
+var knownAWSPolicies = map[string]string{
+	"AdministratorAccess":    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
+	"PowerUserAccess":        `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"},{"Effect":"Allow","Action":["account:GetAccountInformation","account:GetGovCloudAccountInformation","account:GetPrimaryEmail","account:ListRegions","iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeEffectivePolicy","organizations:DescribeOrganization"],"Resource":"*"}]}`,
+	"AmazonS3FullAccess":     `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","s3-object-lambda:*"],"Resource":"*"}]}`,
+	"AmazonS3ReadOnlyAccess": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*","s3:Describe*","s3-object-lambda:Get*","s3-object-lambda:List*"],"Resource":"*"}]}`,
 }
 
 // documentText turns a world document (object, or string of JSON, or
