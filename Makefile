@@ -41,8 +41,19 @@ $(BUILD)/%/bootstrap: FORCE
 	@mkdir -p $(@D)
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $@ ./lambda/cmd/$*
 
+# The same bootstraps for this machine, for the Runtime Interface Emulator.
+$(BUILD)/host/%/bootstrap: FORCE
+	@mkdir -p $(@D)
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $@ ./lambda/cmd/$*
+
 .PHONY: FORCE
 FORCE:
+
+## bench: cold start against a hello-world function, cost per record, enrichment, batching, cost
+BENCH_BOOTSTRAPS = $(BUILD)/notifier/bootstrap $(BUILD)/hello/bootstrap $(BUILD)/host/notifier/bootstrap $(BUILD)/host/hello/bootstrap
+bench: $(BENCH_BOOTSTRAPS)
+	bash .ci/install-standins
+	$(GO) run ./lambda/cmd/bench
 
 CDK_CONTEXT = $(if $(ADMIN_EMAIL),-c adminEmail=$(ADMIN_EMAIL))
 

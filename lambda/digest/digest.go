@@ -70,8 +70,10 @@ func Compose(changes []change.Change, problems []change.Problem, opt Options) Me
 	d := newDraft(changes, problems)
 
 	nProblems := min(len(problems), maxProblemsListed)
-	if m, ok := d.fit(len(changes), nProblems, budget); ok {
-		return m // most digests fit whole
+	if d.prefix[len(changes)] <= budget { // else it cannot fit whole
+		if m, ok := d.fit(len(changes), nProblems, budget); ok {
+			return m // most digests fit whole
+		}
 	}
 	// A bulk digest lists as many changes as fit. Each listed change adds
 	// its own escaped bytes to the envelope, plus at most the headings of

@@ -259,26 +259,3 @@ func TestShellQuote(t *testing.T) {
 	}
 }
 
-// BenchmarkEnrich100 is a 100-record batch of uploads with 20 ms per AWS
-// call: sequentially that is 100 × 2 calls × 20 ms = 4 s.
-func BenchmarkEnrich100(b *testing.B) {
-	f := &fakeS3{delay: 20 * time.Millisecond}
-	base := make([]change.Change, 100)
-	for i := range base {
-		base[i] = ev("ObjectCreated:Put", fmt.Sprintf("img/%03d.png", i), "v", user, 10)
-	}
-	e := &Enricher{Names: &who.Namer{Users: slowIAM{20 * time.Millisecond}}, Versions: f, Objects: f, Heads: f, Log: quiet()}
-	cs := make([]change.Change, len(base))
-	for b.Loop() {
-		copy(cs, base)
-		e.Enrich(context.Background(), cs)
-	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/batch")
-}
-
-type slowIAM struct{ d time.Duration }
-
-func (s slowIAM) ListUsers(ctx context.Context, _ *iam.ListUsersInput, _ ...func(*iam.Options)) (*iam.ListUsersOutput, error) {
-	time.Sleep(s.d)
-	return &iam.ListUsersOutput{}, nil
-}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bucketbell/bucketbell/lambda/digest"
 	"github.com/bucketbell/bucketbell/lambda/replay"
+	"github.com/bucketbell/bucketbell/lambda/sample"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -62,7 +63,7 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			payload := bulkSQS(2000)
+			payload := sample.BulkUpload(2000)
 			if tc.event != "generated" {
 				var err error
 				payload, err = os.ReadFile(filepath.Join("testdata", "events", tc.event))
@@ -267,19 +268,6 @@ func messagesWithContent(t *testing.T, payload []byte) []string {
 		ids = append(ids, m.MessageId)
 	}
 	return ids
-}
-
-// bulkSQS is a bulk upload: n distinct uploads by one user, one SQS
-// message each, as the event source mapping delivers them.
-func bulkSQS(n int) []byte {
-	var ev events.SQSEvent
-	for i := 0; i < n; i++ {
-		body := fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-11-27T10:%02d:%02d.000Z","eventName":"ObjectCreated:Put","userIdentity":{"principalId":"AWS:AIDAEXAMPLEMEDIACO"},"requestParameters":{"sourceIPAddress":"203.0.113.10"},"s3":{"s3SchemaVersion":"1.0","configurationId":"bucketbell","bucket":{"name":"acme-product-images"},"object":{"key":"catalogue/2026/item-%05d.jpg","size":%d,"eTag":"0123456789abcdef0123456789abcdef","versionId":"v%05d","sequencer":"%016X"}}}]}`,
-			i/60%60, i%60, i, 100000+i*37, i, i)
-		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("bulk-%05d", i), Body: body, EventSource: "aws:sqs"})
-	}
-	b, _ := json.Marshal(ev)
-	return b
 }
 
 func firstDiff(want, got string) string {

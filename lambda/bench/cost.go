@@ -1,0 +1,45 @@
+package bench
+
+// Prices in US dollars, us-east-1, from shared/FACTS.md.
+const (
+	LambdaPerRequest  = 0.20 / 1e6
+	LambdaPerGBSecond = 0.0000133334 // arm64
+	S3PerGet          = 0.0004 / 1000
+	S3PerList         = 0.005 / 1000
+	SNSPerPublish     = 0.50 / 1e6
+	SNSPerEmail       = 2.00 / 100000
+	// SQSPerRequest is not in FACTS.md: AWS's published standard-queue
+	// price. It is reported separately.
+	SQSPerRequest = 0.40 / 1e6
+)
+
+// Cost estimates what a million changes cost, from measured figures.
+type Cost struct {
+	// ChangesPerDigest is how many changes one invocation handles.
+	ChangesPerDigest float64
+	// SecondsPerDigest is one invocation's duration.
+	SecondsPerDigest float64
+	// MemoryGB is the function's memory.
+	MemoryGB float64
+	// GetsPerChange and ListsPerChange are the S3 calls enrichment makes.
+	GetsPerChange, ListsPerChange float64
+	// Subscribers is the number of e-mail addresses on the topic.
+	Subscribers float64
+}
+
+// PerMillion returns the cost of a million changes with the prices of
+// FACTS.md: Lambda requests and duration, S3 reads, SNS publishes and
+// e-mails.
+func (c Cost) PerMillion() float64 {
+	digests := 1e6 / c.ChangesPerDigest
+	return digests*LambdaPerRequest +
+		digests*c.SecondsPerDigest*c.MemoryGB*LambdaPerGBSecond +
+		1e6*c.GetsPerChange*S3PerGet + 1e6*c.ListsPerChange*S3PerList +
+		digests*SNSPerPublish + digests*c.Subscribers*SNSPerEmail
+}
+
+// SQSPerMillion is the queue's share: S3 sends each change (one request),
+// and the event source mapping receives and deletes in batches of up to 10.
+func (c Cost) SQSPerMillion() float64 {
+	return (1e6 + 2*1e6/10) * SQSPerRequest
+}
