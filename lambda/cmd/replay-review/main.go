@@ -75,7 +75,7 @@ func reviewWorld(data []byte, sns review.Publisher, stderr io.Writer) (*review.O
 		UserName: w.UserName(),
 		Intended: intended,
 		Now:      func() time.Time { return now },
-		Log:      slog.New(slog.NewTextHandler(stderr, nil)),
+		Log:      slog.New(slog.NewJSONHandler(stderr, nil)),
 	}
 	return r.Run(context.Background())
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -15,20 +16,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+
 	"github.com/bucketbell/bucketbell/lambda/review"
 )
 
 func main() {
-	r, err := setup(context.Background(), os.Getenv)
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	r, err := setup(context.Background(), os.Getenv, log)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "reviewer:", err)
+		log.Error("reviewer cannot start", "error", err)
 		os.Exit(1)
 	}
 	lambda.Start(r.Run)
 }
 
 // setup reads the environment and builds the SDK clients, once per container.
-func setup(ctx context.Context, env func(string) string) (*review.Reviewer, error) {
+func setup(ctx context.Context, env func(string) string, log *slog.Logger) (*review.Reviewer, error) {
 	if env("TOPIC_ARN") == "" || env("MEDIA_USER_NAME") == "" {
 		return nil, errors.New("TOPIC_ARN and MEDIA_USER_NAME must be set")
 	}
@@ -42,5 +45,5 @@ func setup(ctx context.Context, env func(string) string) (*review.Reviewer, erro
 	}
 	return &review.Reviewer{IAM: iam.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg), TopicARN: env("TOPIC_ARN"),
 		UserName: env("MEDIA_USER_NAME"), Intended: &intended, KeySecret: env("ACCESS_KEY_SECRET_ID"),
-		Now: time.Now, Timeout: review.DefaultCallTimeout}, nil
+		Now: time.Now, Timeout: review.DefaultCallTimeout, Log: log}, nil
 }
