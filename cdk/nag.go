@@ -81,7 +81,7 @@ func (s *stack) suppressAgency() {
 		"Object actions need an object ARN: the wildcard covers the keys of this stack's image bucket, under the keyPrefix setting when one is set, and nothing else.",
 		objectsOfImageBucket)
 	if s.accessKeySecret != nil {
-		suppressSecretFindings(s.accessKeySecret, "An IAM access key is rotated together with the agency, who keep it in their CLI configuration: bump the AgencyAccessKey serial, redeploy and hand over the new secret (see README). Automatic rotation would break their uploads without warning.")
+		suppressSecretFindings(s.accessKeySecret, "An IAM access key is rotated together with the agency, who keep it in their CLI configuration: raise accessKeySerial, redeploy and hand over the new secret (see README). Automatic rotation would break their uploads without warning.")
 	}
 	if s.passwordSecret == nil {
 		return

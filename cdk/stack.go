@@ -60,6 +60,10 @@ const (
 	multipartAbortDays = 7
 	// accessLogDays is how long S3 server access logs are kept.
 	accessLogDays = 365
+	// accessKeySerial rotates the agency's access key when raised: the next
+	// deploy creates a new key, stores it in the secret and deletes the old
+	// one, so hand the new one over right away.
+	accessKeySerial = 1
 	// logRetention is how long the notifier's own logs are kept.
 	logRetention = awslogs.RetentionDays_THREE_MONTHS
 )
@@ -493,7 +497,7 @@ func (s *stack) addAgency() {
 	s.user = awsiam.NewUser(s.st, jsii.String("AgencyUser"), props)
 
 	if s.cfg.CLIAccessKey {
-		key := awsiam.NewAccessKey(s.st, jsii.String("AgencyAccessKey"), &awsiam.AccessKeyProps{User: s.user})
+		key := awsiam.NewAccessKey(s.st, jsii.String("AgencyAccessKey"), &awsiam.AccessKeyProps{User: s.user, Serial: jsii.Number(accessKeySerial)})
 		// The secret access key goes only here: never into an output.
 		s.accessKeySecret = awssecretsmanager.NewSecret(s.st, jsii.String("AccessKeySecret"), &awssecretsmanager.SecretProps{
 			Description: jsii.String("bucketbell: AWS CLI access key of IAM user " + s.cfg.MediaUserName),
