@@ -258,4 +258,3 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
-
