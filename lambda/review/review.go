@@ -140,6 +140,7 @@ func oldKeyFinding(u User, k AccessKey, now time.Time, keySecret string) (Findin
 		lines = append(lines, "It is also unused (see below): if the agency does not need it, deactivating and deleting it is enough.")
 	}
 	lines = append(lines,
+		"If the stack made this key, rotate it there: raise accessKeySerial in cdk/stack.go and run make deploy. The stack stores the new key in its secret and the old key stops working at once. By hand:",
 		"1. Create the new key and store it in Secrets Manager:",
 		"   KEY=$(aws iam create-access-key --user-name "+user+" --query '{accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey}' --output json)",
 		"   aws secretsmanager put-secret-value --secret-id "+secret+` --secret-string "$KEY"`,
