@@ -116,25 +116,28 @@ func applyNagPacks(app awscdk.App) {
 // jsii error surfaces in Go, into a readable test failure.
 func must(t *testing.T, what string, f func()) {
 	t.Helper()
-	defer func() {
-		t.Helper()
-		if r := recover(); r != nil {
-			t.Fatalf("%s:\n%v", what, r)
-		}
-	}()
-	f()
+	if msg := recovered(f); msg != "" {
+		t.Fatalf("%s:\n%s", what, msg)
+	}
 }
 
 // check is must for assertions that should not stop the test.
 func check(t *testing.T, what string, f func()) {
 	t.Helper()
+	if msg := recovered(f); msg != "" {
+		t.Errorf("%s:\n%s", what, msg)
+	}
+}
+
+// recovered runs f and returns the message of its panic, or "".
+func recovered(f func()) (msg string) {
 	defer func() {
-		t.Helper()
 		if r := recover(); r != nil {
-			t.Errorf("%s:\n%v", what, r)
+			msg = fmt.Sprint(r)
 		}
 	}()
 	f()
+	return ""
 }
 
 // resources returns the template's resources of a type, by logical id.

@@ -9,6 +9,11 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
+// allPublicAccessBlocked is BlockPublicAccess.BLOCK_ALL in the template.
+var allPublicAccessBlocked = map[string]any{
+	"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+}
+
 // TestResourceProperties checks each promised property with CDK's own
 // matchers, one row per property.
 func TestResourceProperties(t *testing.T) {
@@ -20,10 +25,8 @@ func TestResourceProperties(t *testing.T) {
 		props *map[string]any
 	}{
 		{"image bucket blocks all public access", "AWS::S3::Bucket", objectLike(map[string]any{
-			"PublicAccessBlockConfiguration": map[string]any{
-				"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
-			},
-			"LoggingConfiguration": assertions.Match_ObjectLike(&map[string]any{"LogFilePrefix": "image-bucket/"}),
+			"PublicAccessBlockConfiguration": allPublicAccessBlocked,
+			"LoggingConfiguration":           assertions.Match_ObjectLike(&map[string]any{"LogFilePrefix": "image-bucket/"}),
 		})},
 		{"image bucket is versioned, encrypted and ACL-free", "AWS::S3::Bucket", objectLike(map[string]any{
 			"VersioningConfiguration": map[string]any{"Status": "Enabled"},
@@ -43,9 +46,7 @@ func TestResourceProperties(t *testing.T) {
 			}}},
 		})},
 		{"log bucket is private, encrypted, versioned", "AWS::S3::Bucket", objectLike(map[string]any{
-			"PublicAccessBlockConfiguration": map[string]any{
-				"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
-			},
+			"PublicAccessBlockConfiguration": allPublicAccessBlocked,
 			"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
 				map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}},
 			}},
