@@ -105,7 +105,6 @@ type stack struct {
 	user               awsiam.User
 	passwordSecret     awssecretsmanager.Secret // nil without console access
 	accessKeySecret    awssecretsmanager.Secret // nil without an access key
-	alarms             []awscloudwatch.Alarm
 }
 
 // NewBucketbellStack defines the secure media upload workflow: the image
@@ -452,7 +451,6 @@ func (s *stack) addAlarms() {
 		alarm.AddAlarmAction(action)
 		// The all-clear, so nobody has to check whether it is still broken.
 		alarm.AddOkAction(action)
-		s.alarms = append(s.alarms, alarm)
 	}
 	add("DeadLetterQueueAlarm", "events-in-dead-letter-queue",
 		fmt.Sprintf("S3 change events failed %d times and wait in the dead-letter queue: no e-mail was sent for them. Check the notifier's logs, then redrive the queue.", maxReceiveCount),
