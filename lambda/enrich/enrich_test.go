@@ -111,6 +111,12 @@ func TestGolden(t *testing.T) {
 			e: &Enricher{Names: &who.Namer{Users: failingIAM{}}, Versions: denied, Objects: denied, Heads: denied, Log: quiet()}},
 		{name: "timeouts", changes: []change.Change{ev("ObjectCreated:Put", "new/banner.png", "v-new", user, 40960)},
 			e: &Enricher{Names: &who.Namer{Users: w}, Versions: slow, Objects: slow, Heads: slow, Timeout: 20 * time.Millisecond, Log: quiet()}},
+		{name: "readme-example", changes: []change.Change{
+			ev("ObjectCreated:Put", "new/banner.png", "v-new", user, 40960),
+			ev("ObjectCreated:Put", "shoes/red.png", "v3", user, 5000),
+			ev("ObjectCreated:Put", "docs/catalogue.jpg", "p1", user, 88000),
+			ev("ObjectRemoved:DeleteMarkerCreated", "old/boot.jpg", "dm-1", user, -1),
+		}},
 		{name: "odd-key-undo-command", changes: []change.Change{ev("ObjectRemoved:DeleteMarkerCreated", "it's a\nkey.jpg", "dm-odd", user, -1)}},
 	}
 	for _, tc := range cases {
