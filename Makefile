@@ -72,5 +72,29 @@ deploy: $(BUILD)/notifier/bootstrap
 destroy: $(BUILD)/notifier/bootstrap
 	$(CDK) destroy -c adminEmail=$(or $(ADMIN_EMAIL),destroy@example.invalid) $(CDK_FLAGS)
 
+# make e2e and make demo run the stack's own template, synthesized offline
+# with a short digest window, and the stand-ins .ci/install-standins puts
+# in $(BUILD)/bin at pinned versions (once; later runs check and go on).
+LOCAL        := $(BUILD)/local
+LOCAL_WINDOW ?= 3
+LOCAL_ENV     = BUCKETBELL_STANDINS=$(abspath $(BUILD)/bin) \
+	BUCKETBELL_BOOTSTRAP=$(abspath $(BUILD)/host/notifier/bootstrap) \
+	BUCKETBELL_TEMPLATE=$(abspath $(LOCAL)/cdk.out/bucketbell.template.json)
+
+.PHONY: local-stack
+local-stack: $(BUILD)/host/notifier/bootstrap
+	bash .ci/install-standins
+	@test -d node_modules/aws-cdk || npm ci --no-progress
+	@$(MAKE) --no-print-directory synth ADMIN_EMAIL=local@example.com CDK_FLAGS='-o $(LOCAL)/cdk.out -c digestWindowSeconds=$(LOCAL_WINDOW)'
+
+## e2e: the whole workflow on 127.0.0.1 with MinIO, the Lambda emulator and goaws; stops all it starts
+e2e: local-stack
+	$(LOCAL_ENV) $(GO) test -tags e2e -race -count=1 -v -timeout 15m -run '^TestE2E$$' ./lambda/local
+
+## demo: the same stack for a person: prints how to act as mediacouser, then each e-mail, until Ctrl-C
+demo: local-stack
+	$(GO) build -o $(LOCAL)/demo ./lambda/cmd/demo
+	@$(LOCAL_ENV) $(LOCAL)/demo
+
 clean:
 	rm -rf $(BUILD) cdk.out

@@ -1,6 +1,7 @@
 // Command notifier is the Lambda function that turns S3 change events into
 // digest e-mails on the SNS topic named by TOPIC_ARN. IAM_USER_PATH scopes
-// the IAM user lookups that name principals (default: every user).
+// the IAM user lookups that name principals (default: every user);
+// S3_USE_PATH_STYLE=true addresses S3 path-style (local stand-ins).
 package main
 
 import (
@@ -38,7 +39,9 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load AWS config: %w", err)
 	}
-	s3c := s3.NewFromConfig(cfg)
+	// S3_USE_PATH_STYLE=true is for S3-compatible stores addressed by IP,
+	// such as MinIO in `make e2e`: bucket names cannot be host names there.
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = os.Getenv("S3_USE_PATH_STYLE") == "true" })
 	names := &who.Namer{Users: iam.NewFromConfig(cfg), PathPrefix: os.Getenv("IAM_USER_PATH")}
 	h := &notifier.Handler{
 		TopicARN:  topic,
