@@ -12,10 +12,8 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/bucketbell/bucketbell/lambda/enrich"
 	"github.com/bucketbell/bucketbell/lambda/notifier"
 	"github.com/bucketbell/bucketbell/lambda/replay"
-	"github.com/bucketbell/bucketbell/lambda/who"
 )
 
 func main() {
@@ -61,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "replay: %s: %v\n", *worldPath, err)
 			return 1
 		}
-		h.Enricher = &enrich.Enricher{Names: &who.Namer{Users: world}, Versions: world, Objects: world, Heads: world, Log: log}
+		h.Enricher = world.Enricher(log)
 	}
 	resp, err := h.Handle(context.Background(), payload)
 	var out any
