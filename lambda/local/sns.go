@@ -276,16 +276,10 @@ func (in *Inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in.mu.Unlock()
 }
 
-// stopGoaws and restartGoaws let a test take SNS away and bring it back.
+// stop ends goaws; start brings it back with the same configuration.
 func (g *goawsServer) stop() { g.proc.stop(3 * time.Second) }
 
 // newCapture returns a capture forwarding to goaws at target.
 func newCapture(target string) *Capture {
 	return &Capture{target: target, client: &http.Client{Timeout: 30 * time.Second}}
-}
-
-// contextless helper for Stack.RestartSNS.
-func (g *goawsServer) restart(ctx context.Context) error {
-	g.stop()
-	return g.start(ctx)
 }
