@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"sort"
 	"strconv"
@@ -20,9 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-
-	"github.com/bucketbell/bucketbell/lambda/enrich"
-	"github.com/bucketbell/bucketbell/lambda/who"
 )
 
 // S3World is a stand-in for IAM's ListUsers and S3's object reads, for
@@ -67,11 +63,6 @@ type S3WorldVersion struct {
 
 // worldEpoch dates the newest version of every object in a world.
 var worldEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// Enricher is the notifier's enrichment with w answering for IAM and S3.
-func (w *S3World) Enricher(log *slog.Logger) *enrich.Enricher {
-	return &enrich.Enricher{Names: &who.Namer{Users: w}, Versions: w, Objects: w, Heads: w, Log: log}
-}
 
 // LoadS3World reads a WORLD file for make replay.
 func LoadS3World(data []byte) (*S3World, error) {

@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/bucketbell/bucketbell/lambda/enrich"
 	"github.com/bucketbell/bucketbell/lambda/notifier"
 	"github.com/bucketbell/bucketbell/lambda/replay"
+	"github.com/bucketbell/bucketbell/lambda/who"
 )
 
 func main() {
@@ -59,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "replay: %s: %v\n", *worldPath, err)
 			return 1
 		}
-		h.Enricher = world.Enricher(log)
+		h.Enricher = &enrich.Enricher{Names: &who.Namer{Users: world}, Versions: world, Objects: world, Heads: world, Log: log}
 	}
 	resp, err := h.Handle(context.Background(), payload)
 	var out any
