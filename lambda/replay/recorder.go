@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"sync"
 
@@ -76,4 +78,17 @@ func WriteResult(w io.Writer, response any, err error) error {
 	}
 	_, wErr := w.Write(append(line, '\n'))
 	return wErr
+}
+
+// ReadJSON reads a replay input file: an error means the file cannot be
+// read or is not JSON, and its text fits on one line.
+func ReadJSON(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid(data) {
+		return nil, fmt.Errorf("%s is not JSON", path)
+	}
+	return data, nil
 }

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -33,13 +32,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: replay-review -world <file> [-fail publish]")
 		return 2
 	}
-	data, err := os.ReadFile(*worldPath)
+	data, err := replay.ReadJSON(*worldPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "replay-review: %v\n", err)
-		return 1
-	}
-	if !json.Valid(data) {
-		fmt.Fprintf(stderr, "replay-review: %s: not JSON\n", *worldPath)
 		return 1
 	}
 	resp, err := reviewWorld(data, &replay.Recorder{W: stdout, Fail: *fail == "publish"}, stderr)

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -35,13 +34,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "replay: unknown -fail %q (want \"publish\")\n", *fail)
 		return 2
 	}
-	payload, err := os.ReadFile(*eventPath)
+	payload, err := replay.ReadJSON(*eventPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "replay: %v\n", err)
-		return 1
-	}
-	if !json.Valid(payload) {
-		fmt.Fprintf(stderr, "replay: %s is not JSON\n", *eventPath)
 		return 1
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -51,9 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Log:       log,
 	}
 	if *worldPath != "" {
-		data, err := os.ReadFile(*worldPath)
+		data, err := replay.ReadJSON(*worldPath)
 		if err != nil {
-			fmt.Fprintf(stderr, "replay: %v\n", err)
+			fmt.Fprintf(stderr, "replay: world: %v\n", err)
 			return 1
 		}
 		world, err := replay.LoadS3World(data)
