@@ -19,10 +19,11 @@ test: vet
 vet:
 	$(GO) vet ./...
 
-## fuzz: fuzz the event reader briefly (FUZZTIME=20s)
+## fuzz: fuzz the event reader and then the whole handler, FUZZTIME each (default 20s)
 FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./lambda/s3event -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./lambda/notifier -run '^$$' -fuzz FuzzHandle -fuzztime $(FUZZTIME)
 
 ## replay: run the real notifier handler on EVENT=<file> [WORLD=<file>] [FAIL=publish]
 replay:
