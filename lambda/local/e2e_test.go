@@ -12,9 +12,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -92,13 +89,14 @@ func TestE2E(t *testing.T) {
 		}
 		os.RemoveAll(dir)
 	})
-	// A Ctrl-C or a kill of `make e2e` stops the stand-ins before exit.
-	t.Cleanup(StopAllOnSignal(nil))
+	// A Ctrl-C or a kill of `make e2e` stops the stand-ins, and removes
+	// their files, before exit.
+	t.Cleanup(StopAllOnSignal(func() { os.RemoveAll(dir) }))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 
-	oldImage := jpegOf(t, 320, 240)
+	oldImage := sampleJPEG(320, 240)
 	logFile, err := os.Create(filepath.Join(dir, "harness.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +155,7 @@ func TestE2E(t *testing.T) {
 func testRights(t *testing.T, ctx context.Context, stack *Stack, cli *agencyCLI, work string) {
 	b := stack.Bucket
 	since := time.Now()
-	v1, v2 := jpegOf(t, 640, 480), jpegOf(t, 800, 600)
+	v1, v2 := sampleJPEG(640, 480), sampleJPEG(800, 600)
 	big := make([]byte, 20<<20) // above the CLI's 8 MiB multipart threshold
 	rand.Read(big)
 	write := func(name string, data []byte) string {
@@ -279,7 +277,7 @@ func testBulk(t *testing.T, ctx context.Context, stack *Stack) {
 	for i := range keys {
 		keys[i] = fmt.Sprintf("bulk/shoe-%03d.jpg", i+1)
 	}
-	body := jpegOf(t, 64, 64)
+	body := sampleJPEG(64, 64)
 	uploadAll(t, ctx, stack, keys, body)
 	uploaded := time.Since(since)
 
@@ -361,7 +359,7 @@ func testOutage(t *testing.T, ctx context.Context, stack *Stack) {
 	for i := range keys {
 		keys[i] = fmt.Sprintf("outage/bag-%02d.jpg", i+1)
 	}
-	uploadAll(t, ctx, stack, keys, jpegOf(t, 32, 32))
+	uploadAll(t, ctx, stack, keys, sampleJPEG(32, 32))
 
 	select {
 	case <-stopped:
@@ -615,22 +613,6 @@ func (c *agencyCLI) denied(args ...string) {
 	default:
 		c.t.Logf("denied: aws %s", strings.Join(args, " "))
 	}
-}
-
-// jpegOf returns a w x h JPEG.
-func jpegOf(t *testing.T, w, h int) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			img.Set(x, y, color.RGBA{uint8(x), uint8(y), uint8(x ^ y), 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, nil); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }
 
 func contains(list []string, s string) bool {

@@ -87,7 +87,7 @@ type Stack struct {
 // Start starts the workflow. On error, whatever it started is stopped.
 func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.Dir == "" || o.Bin == "" || o.Bootstrap == "" || o.Template == "" {
-		return nil, errors.New("local: Dir, Bin, Bootstrap and Template are required")
+		return nil, errors.New("local: Dir, Bin, Bootstrap and Template are required (make e2e and make demo set them)")
 	}
 	if o.Bucket == "" {
 		o.Bucket = "product-images"

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -89,6 +90,9 @@ func (p *process) stop(grace time.Duration) {
 	delete(live.procs, p)
 	live.Unlock()
 	pgid := p.cmd.Process.Pid
+	// Children that moved to process groups of their own (RIE runs
+	// bootstrap so) are not reached by the group kill: find them first.
+	kids := descendants(pgid)
 	if !p.exited() {
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 		select {
@@ -99,10 +103,70 @@ func (p *process) stop(grace time.Duration) {
 	// The group may outlive its leader (RIE's bootstrap): kill it whole
 	// in any case. ESRCH (nothing left) is the normal outcome.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	for _, k := range kids {
+		// Only the same process: its id may have been reused since.
+		if start, _, ok := procStat(k.pid); ok && start == k.start {
+			_ = syscall.Kill(k.pid, syscall.SIGKILL)
+		}
+	}
 	select {
 	case <-p.done:
 	case <-time.After(5 * time.Second):
 	}
+}
+
+// procID names a process for as long as it lives: a process id can be
+// reused, its start time with it cannot.
+type procID struct {
+	pid   int
+	start string
+}
+
+// descendants returns every process below pid, read from /proc (Linux
+// only, like the stand-ins).
+func descendants(pid int) []procID {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]procID{}
+	for _, e := range entries {
+		id, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		start, ppid, ok := procStat(id)
+		if ok {
+			children[ppid] = append(children[ppid], procID{id, start})
+		}
+	}
+	var out []procID
+	queue := []int{pid}
+	for len(queue) > 0 {
+		next := queue[0]
+		queue = queue[1:]
+		for _, c := range children[next] {
+			out = append(out, c)
+			queue = append(queue, c.pid)
+		}
+	}
+	return out
+}
+
+// procStat reads a process's start time and parent from /proc/PID/stat.
+func procStat(pid int) (start string, ppid int, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "", 0, false
+	}
+	// The command, in parentheses, may hold spaces: fields are counted
+	// after it, from field 3 (state): ppid is field 4, starttime 22.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 20 {
+		return "", 0, false
+	}
+	ppid, err = strconv.Atoi(f[1])
+	return f[19], ppid, err == nil
 }
 
 // tail returns the last n lines of the process's log.
