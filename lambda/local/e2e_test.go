@@ -120,8 +120,8 @@ func TestE2E(t *testing.T) {
 		stack.Close()
 	})
 	p := stack.Plan
-	t.Logf("from the template: agency user %s, topic %s, batch size %d, window %v, maxReceiveCount %d, function timeout %v",
-		p.AgencyUser, p.TopicName, p.BatchSize, p.Window, p.MaxReceiveCount, p.FunctionTimeout)
+	t.Logf("from the template: agency user %s, topic %s, batch size %d, window %v, maximum concurrency %d (here 1), maxReceiveCount %d, function timeout %v",
+		p.AgencyUser, p.TopicName, p.BatchSize, p.Window, p.MaxConcurrency, p.MaxReceiveCount, p.FunctionTimeout)
 	t.Logf("agency statements installed in MinIO: %v", p.AgencyPolicy.Sids())
 	for _, d := range p.AgencyPolicy.Dropped {
 		t.Logf("agency statement left out: %s: %s", d.Sid, d.Reason)

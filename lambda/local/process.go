@@ -28,6 +28,9 @@ type process struct {
 	log  string // path of the file that holds its stdout and stderr
 	done chan struct{}
 	err  error // valid once done is closed
+	// stopping makes stop run once: its process group id must not be
+	// signalled again once the group is gone and the id free for reuse.
+	stopping sync.Once
 }
 
 // live holds every process started and not yet stopped, so that a signal
@@ -86,6 +89,14 @@ func (p *process) exited() bool {
 // stop ends the process group: SIGTERM, then SIGKILL after grace. It is
 // safe to call more than once.
 func (p *process) stop(grace time.Duration) {
+	p.stopping.Do(func() { p.stopOnce(grace) })
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+func (p *process) stopOnce(grace time.Duration) {
 	live.Lock()
 	delete(live.procs, p)
 	live.Unlock()
@@ -100,18 +111,14 @@ func (p *process) stop(grace time.Duration) {
 		case <-time.After(grace):
 		}
 	}
-	// The group may outlive its leader (RIE's bootstrap): kill it whole
-	// in any case. ESRCH (nothing left) is the normal outcome.
+	// Members of the group may outlive its leader: kill it whole in any
+	// case. ESRCH (nothing left) is the normal outcome.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	for _, k := range kids {
 		// Only the same process: its id may have been reused since.
 		if start, _, ok := procStat(k.pid); ok && start == k.start {
 			_ = syscall.Kill(k.pid, syscall.SIGKILL)
 		}
-	}
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
 	}
 }
 
