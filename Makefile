@@ -36,7 +36,8 @@ replay-review:
 	@$(GO) run ./lambda/cmd/replay-review -world '$(WORLD)' $(if $(FAIL),-fail '$(FAIL)')
 
 ## build: the linux/arm64 bootstrap of each function, as deployed
-build: $(FUNCTIONS:%=$(BUILD)/%/bootstrap)
+BOOTSTRAPS := $(FUNCTIONS:%=$(BUILD)/%/bootstrap)
+build: $(BOOTSTRAPS)
 
 $(BUILD)/%/bootstrap: FORCE
 	@mkdir -p $(@D)
@@ -59,18 +60,18 @@ bench: $(BENCH_BOOTSTRAPS)
 CDK_CONTEXT = $(if $(ADMIN_EMAIL),-c adminEmail=$(ADMIN_EMAIL))
 
 ## synth: the CloudFormation template into cdk.out/, offline (ADMIN_EMAIL=a@x.com[,b@y.com] [CDK_FLAGS='-c keyPrefix=agency/'])
-synth: $(BUILD)/notifier/bootstrap
+synth: $(BOOTSTRAPS)
 	$(CDK) synth --quiet $(CDK_CONTEXT) $(CDK_FLAGS)
 
-## deploy: build the notifier and deploy the stack (ADMIN_EMAIL=... required)
-deploy: $(BUILD)/notifier/bootstrap
+## deploy: build the functions and deploy the stack (ADMIN_EMAIL=... required)
+deploy: $(BOOTSTRAPS)
 	@test -n "$(ADMIN_EMAIL)" || { echo "usage: make deploy ADMIN_EMAIL=you@example.com[,other@example.com]" >&2; exit 2; }
 	$(CDK) deploy $(CDK_CONTEXT) $(CDK_FLAGS)
 
 ## destroy: delete the stack; the image bucket and its access logs are kept
 # cdk destroy runs the app to find the stack and the app wants an address;
 # deleting the stack never reads it, so any valid one will do.
-destroy: $(BUILD)/notifier/bootstrap
+destroy: $(BOOTSTRAPS)
 	$(CDK) destroy -c adminEmail=$(or $(ADMIN_EMAIL),destroy@example.invalid) $(CDK_FLAGS)
 
 # make e2e and make demo run the stack's own template, synthesized offline

@@ -239,9 +239,9 @@ func TestOutputs(t *testing.T) {
 		variant string
 		want    []string
 	}{
-		{"default", []string{"AccessKeySecretArn", "BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "TopicArn"}},
-		{"noconsole", []string{"AccessKeySecretArn", "BucketConsoleUrl", "BucketName", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "TopicArn"}},
-		{"nokey", []string{"BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "TopicArn"}},
+		{"default", []string{"AccessKeySecretArn", "BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "TopicArn"}},
+		{"noconsole", []string{"AccessKeySecretArn", "BucketConsoleUrl", "BucketName", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "TopicArn"}},
+		{"nokey", []string{"BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "TopicArn"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.variant, func(t *testing.T) {

@@ -24,6 +24,7 @@ const (
 	SettingNoncurrentVersionDays = "noncurrentVersionDays"
 	SettingLifecycleEvents       = "lifecycleEvents"
 	SettingRestoreEvents         = "restoreEvents"
+	SettingReviewSchedule        = "reviewSchedule"
 )
 
 // Defaults of the optional settings.
@@ -31,6 +32,9 @@ const (
 	DefaultMediaUserName         = "mediacouser"
 	DefaultDigestWindowSeconds   = 60
 	DefaultNoncurrentVersionDays = 30
+	// DefaultReviewSchedule runs the access review at 08:00 UTC on the
+	// first day of each month.
+	DefaultReviewSchedule = "cron(0 8 1 * ? *)"
 )
 
 // Limits of the numeric settings. The digest window is the event source
@@ -41,6 +45,10 @@ const (
 	MaxDigestWindowSeconds   = 300
 	MinNoncurrentVersionDays = 1
 	MaxNoncurrentVersionDays = 3650
+	// MaxKeyPrefixBytes keeps the agency's policy small: the prefix appears
+	// in it twice, and the reviewer gets the whole policy in its
+	// environment, which Lambda limits to 4 KB.
+	MaxKeyPrefixBytes = 256
 )
 
 // Config is one deployment's settings, validated and normalised.
@@ -69,6 +77,9 @@ type Config struct {
 	LifecycleEvents bool
 	// RestoreEvents also reports restores from archive storage classes.
 	RestoreEvents bool
+	// ReviewSchedule is the EventBridge schedule expression, rate(...) or
+	// cron(...), on which the access review runs.
+	ReviewSchedule string
 }
 
 // ConfigFromContext reads and validates the settings. lookup returns a CDK
@@ -88,6 +99,7 @@ func ConfigFromContext(lookup func(name string) any) (Config, error) {
 		NoncurrentVersionDays: r.integer(SettingNoncurrentVersionDays, DefaultNoncurrentVersionDays, MinNoncurrentVersionDays, MaxNoncurrentVersionDays),
 		LifecycleEvents:       r.boolean(SettingLifecycleEvents, false),
 		RestoreEvents:         r.boolean(SettingRestoreEvents, false),
+		ReviewSchedule:        r.schedule(SettingReviewSchedule, DefaultReviewSchedule),
 	}
 	if err := errors.Join(r.errs...); err != nil {
 		return Config{}, err
@@ -223,8 +235,8 @@ func (r *reader) keyPrefix(name string) string {
 		r.fail(name, "%q may not contain an empty folder (//)", s)
 	case strings.IndexFunc(p, func(c rune) bool { return c < 0x20 || c == 0x7f }) >= 0:
 		r.fail(name, "%q may not contain control characters", s)
-	case len(p) > 512:
-		r.fail(name, "is %d bytes long; keep it under 512", len(p))
+	case len(p)+1 > MaxKeyPrefixBytes:
+		r.fail(name, "is %d bytes long with its final slash; keep it to %d", len(p)+1, MaxKeyPrefixBytes)
 	}
 	return p + "/"
 }
@@ -260,6 +272,108 @@ func (r *reader) integer(name string, def, min, max int) int {
 		return def
 	}
 	return int(f)
+}
+
+// schedule accepts an EventBridge schedule expression and normalises the
+// spaces in it. A typo here would otherwise only surface as a failed
+// deploy, or worse as a review that never runs.
+func (r *reader) schedule(name, def string) string {
+	s, ok := r.text(name)
+	if !ok {
+		return def
+	}
+	norm, err := checkSchedule(s)
+	if err != nil {
+		r.fail(name, "%q is not an EventBridge schedule expression: %v", s, err)
+		return def
+	}
+	return norm
+}
+
+// checkSchedule validates a rate(value unit) or six-field cron(...)
+// expression as EventBridge scheduled rules read them, and returns it with
+// single spaces.
+func checkSchedule(s string) (string, error) {
+	open := strings.IndexByte(s, '(')
+	if open < 0 || !strings.HasSuffix(s, ")") {
+		return "", errors.New(`want rate(...) or cron(...), e.g. "rate(7 days)" or "` + DefaultReviewSchedule + `"`)
+	}
+	fields := strings.Fields(s[open+1 : len(s)-1])
+	switch kind := strings.TrimSpace(s[:open]); kind {
+	case "rate":
+		if err := checkRate(fields); err != nil {
+			return "", err
+		}
+	case "cron":
+		if err := checkCron(fields); err != nil {
+			return "", err
+		}
+	default:
+		return "", fmt.Errorf(`want rate(...) or cron(...), not %s(...)`, kind)
+	}
+	return s[:open] + "(" + strings.Join(fields, " ") + ")", nil
+}
+
+// checkRate: a positive whole number and a unit, singular for 1 and plural
+// otherwise, as in rate(1 day) and rate(7 days).
+func checkRate(fields []string) error {
+	if len(fields) != 2 {
+		return errors.New(`a rate takes a number and a unit, e.g. rate(7 days)`)
+	}
+	n, err := strconv.ParseUint(fields[0], 10, 32)
+	if err != nil || n == 0 {
+		return fmt.Errorf("%q is not a positive whole number", fields[0])
+	}
+	unit := strings.TrimSuffix(fields[1], "s")
+	if unit != "minute" && unit != "hour" && unit != "day" {
+		return fmt.Errorf("unit %q: use minute(s), hour(s) or day(s)", fields[1])
+	}
+	want := unit
+	if n != 1 {
+		want += "s"
+	}
+	if fields[1] != want {
+		return fmt.Errorf("write rate(%d %s): the unit is singular for 1 and plural otherwise", n, want)
+	}
+	return nil
+}
+
+// cronFields are EventBridge's six cron fields, with the characters each
+// accepts: digits, the wildcards its documentation lists, and for month
+// and day-of-week the three-letter names (JAN, MON).
+var cronFields = []struct {
+	name  string
+	chars string
+	names bool
+}{
+	{"minutes", ",-*/", false},
+	{"hours", ",-*/", false},
+	{"day-of-month", ",-*?/LW", false},
+	{"month", ",-*/", true},
+	{"day-of-week", ",-*?/L#", true},
+	{"year", ",-*/", false},
+}
+
+func checkCron(fields []string) error {
+	if len(fields) != len(cronFields) {
+		return fmt.Errorf("EventBridge cron takes 6 fields (minutes hours day-of-month month day-of-week year), this has %d; e.g. %s",
+			len(fields), DefaultReviewSchedule)
+	}
+	for i, f := range cronFields {
+		for _, c := range fields[i] {
+			ok := c >= '0' && c <= '9' || strings.ContainsRune(f.chars, c) ||
+				f.names && (c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z')
+			if !ok {
+				return fmt.Errorf("%s field %q may not contain %q", f.name, fields[i], c)
+			}
+		}
+	}
+	// EventBridge takes a value for one of the two day fields and ? in the
+	// other.
+	if (fields[2] == "?") == (fields[4] == "?") {
+		return errors.New("use ? in exactly one of day-of-month and day-of-week, e.g. cron(0 8 1 * ? *) or cron(0 8 ? * MON *)")
+	}
+	return nil
 }
 
 func hasAnyPrefix(s string, prefixes ...string) bool {

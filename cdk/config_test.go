@@ -23,6 +23,7 @@ func TestConfigDefaults(t *testing.T) {
 		CLIAccessKey:          true,
 		DigestWindowSeconds:   60,
 		NoncurrentVersionDays: 30,
+		ReviewSchedule:        "cron(0 8 1 * ? *)",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -57,6 +58,18 @@ func TestConfigValues(t *testing.T) {
 			func(c Config) bool { return c.DigestWindowSeconds == 300 && c.NoncurrentVersionDays == 7 }},
 		{"numbers from cdk.json", map[string]any{SettingDigestWindowSeconds: float64(1), SettingNoncurrentVersionDays: float64(365)},
 			func(c Config) bool { return c.DigestWindowSeconds == 1 && c.NoncurrentVersionDays == 365 }},
+		{"schedule: a rate", map[string]any{SettingReviewSchedule: "rate(7 days)"},
+			func(c Config) bool { return c.ReviewSchedule == "rate(7 days)" }},
+		{"schedule: a rate of one", map[string]any{SettingReviewSchedule: "rate(1 day)"},
+			func(c Config) bool { return c.ReviewSchedule == "rate(1 day)" }},
+		{"schedule: weekly cron, spaces normalised", map[string]any{SettingReviewSchedule: "  cron(30 7 ?  * MON-FRI *) "},
+			func(c Config) bool { return c.ReviewSchedule == "cron(30 7 ? * MON-FRI *)" }},
+		{"schedule: last day, quarterly", map[string]any{SettingReviewSchedule: "cron(0 8 L 1/3 ? 2026-2030)"},
+			func(c Config) bool { return c.ReviewSchedule == "cron(0 8 L 1/3 ? 2026-2030)" }},
+		{"schedule: first Monday", map[string]any{SettingReviewSchedule: "cron(0 8 ? * 2#1 *)"},
+			func(c Config) bool { return c.ReviewSchedule == "cron(0 8 ? * 2#1 *)" }},
+		{"longest key prefix", map[string]any{SettingKeyPrefix: strings.Repeat("a", 255)},
+			func(c Config) bool { return len(c.KeyPrefix) == 256 }},
 		{"empty optional values mean defaults", map[string]any{SettingBucketName: "", SettingMediaUserName: " ", SettingDigestWindowSeconds: ""},
 			func(c Config) bool {
 				return c.BucketName == "" && c.MediaUserName == "mediacouser" && c.DigestWindowSeconds == 60
@@ -121,6 +134,32 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"digestWindowSeconds: 0 is out of range"}},
 		{"fractional days", map[string]any{SettingNoncurrentVersionDays: "1.5"},
 			[]string{`noncurrentVersionDays: "1.5" is not a whole number`}},
+		{"key prefix too long", map[string]any{SettingKeyPrefix: strings.Repeat("a", 256)},
+			[]string{"keyPrefix: is 257 bytes long", "keep it to 256"}},
+		{"schedule: Unix cron with 5 fields", map[string]any{SettingReviewSchedule: "0 8 1 * *"},
+			[]string{`reviewSchedule: "0 8 1 * *" is not an EventBridge schedule expression`, "rate(...) or cron(...)"}},
+		{"schedule: cron with 5 fields", map[string]any{SettingReviewSchedule: "cron(0 8 1 * *)"},
+			[]string{"reviewSchedule:", "6 fields", "this has 5"}},
+		{"schedule: both day fields", map[string]any{SettingReviewSchedule: "cron(0 8 1 * MON *)"},
+			[]string{"reviewSchedule:", "? in exactly one of day-of-month and day-of-week"}},
+		{"schedule: both day fields ?", map[string]any{SettingReviewSchedule: "cron(0 8 ? * ? *)"},
+			[]string{"reviewSchedule:", "? in exactly one"}},
+		{"schedule: a letter in the hours", map[string]any{SettingReviewSchedule: "cron(0 8h 1 * ? *)"},
+			[]string{"reviewSchedule:", `hours field "8h" may not contain 'h'`}},
+		{"schedule: plural rate of one", map[string]any{SettingReviewSchedule: "rate(1 days)"},
+			[]string{"reviewSchedule:", "write rate(1 day)"}},
+		{"schedule: singular rate", map[string]any{SettingReviewSchedule: "rate(30 day)"},
+			[]string{"reviewSchedule:", "write rate(30 days)"}},
+		{"schedule: rate in weeks", map[string]any{SettingReviewSchedule: "rate(1 week)"},
+			[]string{"reviewSchedule:", `unit "week"`}},
+		{"schedule: rate of zero", map[string]any{SettingReviewSchedule: "rate(0 days)"},
+			[]string{"reviewSchedule:", `"0" is not a positive whole number`}},
+		{"schedule: rate without a unit", map[string]any{SettingReviewSchedule: "rate(30)"},
+			[]string{"reviewSchedule:", "a number and a unit"}},
+		{"schedule: at(...)", map[string]any{SettingReviewSchedule: "at(2026-09-01T08:00:00)"},
+			[]string{"reviewSchedule:", "not at(...)"}},
+		{"schedule: no closing parenthesis", map[string]any{SettingReviewSchedule: "cron(0 8 1 * ? *"},
+			[]string{"reviewSchedule:", "want rate(...) or cron(...)"}},
 		{"every error at once", map[string]any{SettingBucketName: "X", SettingDigestWindowSeconds: "x"},
 			[]string{"adminEmail: is required", "bucketName:", "digestWindowSeconds:"}},
 		{"a JSON object", map[string]any{SettingAdminEmail: map[string]any{"a": 1}},
@@ -150,11 +189,11 @@ func TestConfigErrors(t *testing.T) {
 
 func TestCheckAsset(t *testing.T) {
 	dir := t.TempDir()
-	err := CheckAsset(dir)
-	if err == nil || !strings.Contains(err.Error(), "make build") {
-		t.Errorf("missing bootstrap: got %v, want an error that says to run make build", err)
+	err := CheckAsset("reviewer", dir)
+	if err == nil || !strings.Contains(err.Error(), "make build") || !strings.HasPrefix(err.Error(), "reviewer code ") {
+		t.Errorf("missing bootstrap: got %v, want an error that names the function and says to run make build", err)
 	}
-	if err := CheckAsset(assetDir); err != nil {
+	if err := CheckAsset("notifier", assetDir); err != nil {
 		t.Errorf("bootstrap present: %v", err)
 	}
 }

@@ -66,7 +66,8 @@ var variants = map[string]map[string]any{
 		SettingBucketName: "acme-product-images", SettingMediaUserName: "agencyjane",
 		SettingDigestWindowSeconds: "300", SettingNoncurrentVersionDays: "90",
 		SettingLifecycleEvents: "true", SettingRestoreEvents: "true",
-		SettingAdminEmail: "ops@acme.example,cto@acme.example,ops@acme.example",
+		SettingAdminEmail:     "ops@acme.example,cto@acme.example,ops@acme.example",
+		SettingReviewSchedule: " cron(0  6 ? * MON *) ",
 	},
 }
 
@@ -89,7 +90,7 @@ func variant(t *testing.T, name string) *fixture {
 	f := &fixture{}
 	must(t, "synthesize variant "+name, func() {
 		app := NewApp()
-		f.stack = NewBucketbellStack(app, StackName, &BucketbellStackProps{Config: cfg, NotifierAssetDir: assetDir})
+		f.stack = NewBucketbellStack(app, StackName, &BucketbellStackProps{Config: cfg, NotifierAssetDir: assetDir, ReviewerAssetDir: assetDir})
 		applyNagPacks(app)
 		f.tpl = assertions.Template_FromStack(f.stack, nil)
 	})

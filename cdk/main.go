@@ -4,6 +4,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -20,13 +21,13 @@ func run() int {
 	app := NewApp()
 	cfg, err := ConfigFromContext(func(name string) any { return app.Node().TryGetContext(jsii.String(name)) })
 	if err == nil {
-		err = CheckAsset(NotifierAssetDir)
+		err = errors.Join(CheckAsset("notifier", NotifierAssetDir), CheckAsset("reviewer", ReviewerAssetDir))
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bucketbell: %v\n", err)
 		return 2
 	}
-	NewBucketbellStack(app, StackName, &BucketbellStackProps{Config: cfg, NotifierAssetDir: NotifierAssetDir})
+	NewBucketbellStack(app, StackName, &BucketbellStackProps{Config: cfg, NotifierAssetDir: NotifierAssetDir, ReviewerAssetDir: ReviewerAssetDir})
 	app.Synth(nil)
 	return 0
 }

@@ -29,6 +29,7 @@ func suppress(c constructs.IConstruct, id, reason string, appliesTo ...interface
 func (s *stack) suppressFindings() {
 	s.suppressBuckets()
 	s.suppressNotifier()
+	s.suppressReviewer()
 	s.suppressAgency()
 	s.suppressCDKNotificationsHandler()
 
@@ -74,6 +75,26 @@ func (s *stack) suppressNotifier() {
 	suppress(s.notifierPolicy, "AwsSolutions-IAM5",
 		"iam:ListUsers supports no resource-level permissions (the Service Authorization Reference lists no resource type for it), so its Resource must be *. It is read-only and turns the user ids in S3 events into names.",
 		"Resource::*")
+}
+
+func (s *stack) suppressReviewer() {
+	suppress(s.reviewer, "Serverless-LambdaTracing",
+		"The reviewer runs once a month and makes a few read-only IAM calls and one publish; its JSON logs, the ReviewerErrorsAlarm and the ReviewDeadLetterQueueAlarm show its health. X-Ray would add cost and a Resource * permission to its role.")
+	suppress(s.reviewer, "NIST.800.53.R5-LambdaInsideVPC",
+		"The reviewer calls only public AWS APIs (IAM, SNS) over TLS and listens on no network. A VPC would need a NAT gateway or interface endpoints, tens of dollars a month, for no added protection.")
+	suppress(s.reviewer, "NIST.800.53.R5-LambdaConcurrency",
+		"Concurrency is bounded where the function is triggered: one EventBridge schedule, monthly by default, plus Lambda's two retries of a failed review. Reserved concurrency would make the deploy fail in new accounts whose Lambda concurrency quota is 10, since unreserved concurrency may not drop below 10.")
+	suppress(s.reviewDeadLetters, "Serverless-SQSRedrivePolicy",
+		"This queue is the dead-letter queue of the ReviewSchedule target and of the reviewer's asynchronous invocations: a dead-letter queue of its own would only move the same scheduled events again. It keeps them 14 days and the ReviewDeadLetterQueueAlarm e-mails the administrators when it holds any.")
+	suppress(s.reviewerPolicy, "AwsSolutions-IAM5",
+		"iam:ListGroupPolicies, iam:GetGroupPolicy and iam:ListAttachedGroupPolicies on any group of this account: the review exists to find groups the agency's user was added to by hand, which cannot be named in advance. The actions only read.",
+		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:group/*")
+	suppress(s.reviewerPolicy, "AwsSolutions-IAM5",
+		"iam:GetPolicy and iam:GetPolicyVersion on any customer managed policy of this account: the review must read the documents of policies attached to the user or its groups by hand, which cannot be named in advance. The actions only read.",
+		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:policy/*")
+	suppress(s.reviewerPolicy, "AwsSolutions-IAM5",
+		"iam:GetPolicy and iam:GetPolicyVersion on AWS managed policies (account aws): a hand-attached AdministratorAccess or AmazonS3FullAccess is exactly the drift the review reports, and it must read the document to say what it grants. The actions only read, and AWS managed policies are public documents.",
+		"Resource::arn:<AWS::Partition>:iam::aws:policy/*")
 }
 
 func (s *stack) suppressAgency() {

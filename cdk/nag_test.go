@@ -57,7 +57,7 @@ func TestNagCatchesNewFindings(t *testing.T) {
 	var stack awscdk.Stack
 	must(t, "synthesize", func() {
 		app := NewApp()
-		stack = NewBucketbellStack(app, StackName, &BucketbellStackProps{Config: cfg, NotifierAssetDir: assetDir})
+		stack = NewBucketbellStack(app, StackName, &BucketbellStackProps{Config: cfg, NotifierAssetDir: assetDir, ReviewerAssetDir: assetDir})
 		awssqs.NewQueue(stack, jsii.String("CarelessQueue"), &awssqs.QueueProps{Encryption: awssqs.QueueEncryption_UNENCRYPTED})
 		applyNagPacks(app)
 	})

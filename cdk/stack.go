@@ -30,9 +30,13 @@ const StackName = "bucketbell"
 // subscribe to it by this name, so it is fixed.
 const TopicName = "s3NotificationTopic"
 
-// NotifierAssetDir is where `make build` leaves the notifier's linux/arm64
-// bootstrap, relative to the repository root that cdk runs in.
-const NotifierAssetDir = ".build/notifier"
+// NotifierAssetDir and ReviewerAssetDir are where `make build` leaves the
+// functions' linux/arm64 bootstraps, relative to the repository root that
+// cdk runs in.
+const (
+	NotifierAssetDir = ".build/notifier"
+	ReviewerAssetDir = ".build/reviewer"
+)
 
 // Settings of the event pipeline that follow from AWS's limits rather than
 // from taste; the README's cost notes depend on them.
@@ -64,7 +68,7 @@ const (
 	// deploy creates a new key, stores it in the secret and deletes the old
 	// one, so hand the new one over right away.
 	accessKeySerial = 1
-	// logRetention is how long the notifier's own logs are kept.
+	// logRetention is how long the functions' own logs are kept.
 	logRetention = awslogs.RetentionDays_THREE_MONTHS
 )
 
@@ -76,14 +80,17 @@ type BucketbellStackProps struct {
 	// NotifierAssetDir is the directory whose `bootstrap` becomes the
 	// notifier's code; normally NotifierAssetDir.
 	NotifierAssetDir string
+	// ReviewerAssetDir is the same for the access reviewer; normally
+	// ReviewerAssetDir.
+	ReviewerAssetDir string
 }
 
 // CheckAsset reports, as an error rather than a jsii panic, a missing
-// bootstrap in dir.
-func CheckAsset(dir string) error {
+// bootstrap of the named function in dir.
+func CheckAsset(function, dir string) error {
 	p := filepath.Join(dir, "bootstrap")
 	if _, err := os.Stat(p); err != nil {
-		return fmt.Errorf("notifier code %s not found (run `make build` first): %w", p, err)
+		return fmt.Errorf("%s code %s not found (run `make build` first): %w", function, p, err)
 	}
 	return nil
 }
@@ -101,15 +108,21 @@ type stack struct {
 	notifier           awslambda.Function
 	notifierLogGroup   awslogs.LogGroup
 	notifierPolicy     awsiam.ManagedPolicy
+	agencyDocument     awsiam.PolicyDocument
 	agencyPolicy       awsiam.ManagedPolicy
 	user               awsiam.User
 	passwordSecret     awssecretsmanager.Secret // nil without console access
 	accessKeySecret    awssecretsmanager.Secret // nil without an access key
+	reviewer           awslambda.Function
+	reviewerLogGroup   awslogs.LogGroup
+	reviewerPolicy     awsiam.ManagedPolicy
+	reviewDeadLetters  awssqs.Queue
 }
 
 // NewBucketbellStack defines the secure media upload workflow: the image
-// bucket, the agency's IAM user, and the event pipeline that e-mails the
-// administrators a digest of every change.
+// bucket, the agency's IAM user, the event pipeline that e-mails the
+// administrators a digest of every change, and the scheduled review of the
+// agency's access.
 //
 // Construct ids are part of the deployed state: renaming one replaces the
 // resource (for the bucket, CDK's notification handler would then wipe the
@@ -127,8 +140,9 @@ func NewBucketbellStack(scope constructs.Construct, id string, props *Bucketbell
 	s.addTopic()
 	s.addNotifier(props.NotifierAssetDir)
 	s.addBucketNotifications()
-	s.addAlarms()
 	s.addAgency()
+	s.addReviewer(props.ReviewerAssetDir)
+	s.addAlarms()
 	s.addOutputs()
 	s.suppressFindings()
 	return s.st
@@ -142,7 +156,7 @@ func (s *stack) addKeys() {
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	s.topicKey = awskms.NewKey(s.st, jsii.String("TopicKey"), &awskms.KeyProps{
-		Description:       jsii.String("bucketbell: encrypts the digests on " + TopicName + " and the notifier's logs, which repeat them"),
+		Description:       jsii.String("bucketbell: encrypts the digests and reviews on " + TopicName + " and the functions' logs, which repeat them"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 	})
@@ -281,12 +295,15 @@ func (s *stack) alarmName(suffix string) *string {
 	return jsii.String(*s.st.StackName() + "-" + suffix)
 }
 
-func (s *stack) addNotifier(assetDir string) {
-	logGroupName := "/aws/lambda/" + *s.st.StackName() + "-notifier"
+// functionLogGroup is the log group of one function (named in lower case),
+// kept logRetention and encrypted with the topic key: the logs repeat what
+// the e-mails say.
+func (s *stack) functionLogGroup(id, function string) awslogs.LogGroup {
+	logGroupName := "/aws/lambda/" + *s.st.StackName() + "-" + function
 	// CloudWatch Logs encrypts with the key as its own service principal;
 	// the encryption context names the one log group allowed.
 	s.topicKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("AllowCloudWatchLogsForNotifierLogGroup"),
+		Sid: jsii.String("AllowCloudWatchLogsFor" + id),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(
 			awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("logs."), awscdk.Aws_REGION(), jsii.String(".amazonaws.com")}), nil)},
 		Actions:   jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"),
@@ -302,12 +319,16 @@ func (s *stack) addNotifier(assetDir string) {
 			},
 		},
 	}), jsii.Bool(false))
-	s.notifierLogGroup = awslogs.NewLogGroup(s.st, jsii.String("NotifierLogGroup"), &awslogs.LogGroupProps{
+	return awslogs.NewLogGroup(s.st, jsii.String(id), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String(logGroupName),
 		Retention:     logRetention,
 		EncryptionKey: s.topicKey,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+}
+
+func (s *stack) addNotifier(assetDir string) {
+	s.notifierLogGroup = s.functionLogGroup("NotifierLogGroup", "notifier")
 
 	role := awsiam.NewRole(s.st, jsii.String("NotifierRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
@@ -355,17 +376,12 @@ func (s *stack) addNotifier(assetDir string) {
 // bucket serve the enrichment that names people and tells new files from
 // replaced ones; iam:ListUsers turns the AIDA... ids in events into names.
 func (s *stack) notifierStatements() *[]awsiam.PolicyStatement {
-	viaService := func(service string) *map[string]interface{} {
-		return &map[string]interface{}{"StringEquals": map[string]interface{}{
-			"kms:ViaService": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(service + "."), awscdk.Aws_REGION(), jsii.String(".amazonaws.com")}),
-		}}
-	}
 	return &[]awsiam.PolicyStatement{
 		statement("WriteOwnLogs", awsiam.Effect_ALLOW, []string{"logs:CreateLogStream", "logs:PutLogEvents"}, s.notifierLogGroup.LogGroupArn()),
 		statement("ConsumeEvents", awsiam.Effect_ALLOW, []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"}, s.queue.QueueArn()),
 		withConditions(statement("DecryptEvents", awsiam.Effect_ALLOW, []string{"kms:Decrypt"}, s.queueKey.KeyArn()), viaService("sqs")),
-		statement("PublishDigests", awsiam.Effect_ALLOW, []string{"sns:Publish"}, s.topic.TopicArn()),
-		withConditions(statement("EncryptDigests", awsiam.Effect_ALLOW, []string{"kms:GenerateDataKey", "kms:Decrypt"}, s.topicKey.KeyArn()), viaService("sns")),
+		s.publishStatement("PublishDigests"),
+		s.topicKeyStatement("EncryptDigests"),
 		// HeadObject and ranged GETs of the version an event names; reading
 		// a version by id needs s3:GetObjectVersion.
 		statement("ReadObjects", awsiam.Effect_ALLOW, []string{"s3:GetObject", "s3:GetObjectVersion"}, s.bucket.ArnForObjects(jsii.String("*"))),
@@ -375,6 +391,26 @@ func (s *stack) notifierStatements() *[]awsiam.PolicyStatement {
 		// Authorization Reference: no resource type), so "*" it must be.
 		statement("ListUserNames", awsiam.Effect_ALLOW, []string{"iam:ListUsers"}, jsii.String("*")),
 	}
+}
+
+// publishStatement lets a function publish to the topic.
+func (s *stack) publishStatement(sid string) awsiam.PolicyStatement {
+	return statement(sid, awsiam.Effect_ALLOW, []string{"sns:Publish"}, s.topic.TopicArn())
+}
+
+// topicKeyStatement lets a function use the topic key, through SNS only,
+// for what it publishes. The key policy's account statement lets IAM
+// policies grant this.
+func (s *stack) topicKeyStatement(sid string) awsiam.PolicyStatement {
+	return withConditions(statement(sid, awsiam.Effect_ALLOW, []string{"kms:GenerateDataKey", "kms:Decrypt"}, s.topicKey.KeyArn()), viaService("sns"))
+}
+
+// viaService limits a KMS grant to requests that service makes for the
+// caller in this Region.
+func viaService(service string) *map[string]interface{} {
+	return &map[string]interface{}{"StringEquals": map[string]interface{}{
+		"kms:ViaService": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(service + "."), awscdk.Aws_REGION(), jsii.String(".amazonaws.com")}),
+	}}
 }
 
 func (s *stack) addBucketNotifications() {
@@ -461,16 +497,25 @@ func (s *stack) addAlarms() {
 	add("OldestEventAlarm", "events-delayed",
 		fmt.Sprintf("An S3 change event has waited more than %d minutes in the queue: digests are delayed.", oldestEventAlarmSeconds/60),
 		s.queue.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Maximum")}), oldestEventAlarmSeconds)
+	add("ReviewerErrorsAlarm", "reviewer-errors",
+		"The access review failed (error, timeout or crash); Lambda retries it twice. Check the reviewer's logs.",
+		s.reviewer.MetricErrors(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}), 0)
+	add("ReviewDeadLetterQueueAlarm", "review-in-dead-letter-queue",
+		"A scheduled access review failed after every retry, or could not be started: no review was sent. Check the reviewer's logs, run it again by hand (see README, Access reviews), then purge ReviewDeadLetterQueue.",
+		s.reviewDeadLetters.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Maximum")}), 0)
 }
 
 func (s *stack) addAgency() {
 	group := awsiam.NewGroup(s.st, jsii.String("AgencyGroup"), nil)
+	// One document serves both the policy and the reviewer, which compares
+	// the user's actual rights with it.
+	s.agencyDocument = awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: agencyStatements(s.bucket, s.cfg)})
 	// A managed policy on a group: the user holds no policy of its own, and
 	// the S3 statements can be read straight out of the template.
 	s.agencyPolicy = awsiam.NewManagedPolicy(s.st, jsii.String("AgencyPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("bucketbell: what the agency may do in the image bucket"),
 		Groups:      &[]interfacesawsiam.IGroupRef{group},
-		Statements:  agencyStatements(s.bucket, s.cfg),
+		Document:    s.agencyDocument,
 	})
 
 	props := &awsiam.UserProps{
@@ -522,6 +567,8 @@ func (s *stack) addOutputs() {
 	out("TopicArn", "Digests and alarms are published here", s.topic.TopicArn())
 	out("DeadLetterQueueUrl", "Events the notifier failed on; redrive them once it is fixed", s.deadLetters.QueueUrl())
 	out("NotifierLogGroupName", "The notifier's logs", s.notifierLogGroup.LogGroupName())
+	out("ReviewerFunctionName", "The access reviewer; invoke it to review the agency's access now", s.reviewer.FunctionName())
+	out("ReviewerLogGroupName", "The access reviewer's logs", s.reviewerLogGroup.LogGroupName())
 	if s.passwordSecret != nil {
 		out("ConsoleSignInUrl", "Where the agency signs in to the console",
 			awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), awscdk.Aws_ACCOUNT_ID(), jsii.String(".signin.aws.amazon.com/console")}))

@@ -122,12 +122,16 @@ func TestResourceCounts(t *testing.T) {
 		count   int
 	}{
 		{"default", "AWS::S3::Bucket", 2},
-		{"default", "AWS::SQS::Queue", 2},
+		{"default", "AWS::SQS::Queue", 3},
 		{"default", "AWS::SNS::Topic", 1},
 		{"default", "AWS::SNS::Subscription", 1},
 		{"custom", "AWS::SNS::Subscription", 2}, // three addresses, one repeated
 		{"default", "AWS::Lambda::EventSourceMapping", 1},
-		{"default", "AWS::CloudWatch::Alarm", 3},
+		{"default", "AWS::CloudWatch::Alarm", 5},
+		{"default", "AWS::Events::Rule", 1},
+		// The notifier, the reviewer and CDK's notification handler.
+		{"default", "AWS::Lambda::Function", 3},
+		{"default", "AWS::IAM::ManagedPolicy", 3},
 		{"default", "AWS::KMS::Key", 2},
 		{"default", "AWS::IAM::User", 1},
 		{"default", "AWS::IAM::Group", 1},
@@ -165,6 +169,8 @@ func TestRetention(t *testing.T) {
 		{"QueueKey", "Delete"},
 		{"TopicKey", "Delete"},
 		{"NotifierLogGroup", "Delete"},
+		{"ReviewerLogGroup", "Delete"},
+		{"ReviewDeadLetterQueue", "Delete"},
 		{"ConsolePasswordSecret", "Delete"},
 		{"AccessKeySecret", "Delete"},
 	}
@@ -371,6 +377,8 @@ func TestAlarms(t *testing.T) {
 		{"DeadLetterQueueAlarm", "ApproximateNumberOfMessagesVisible", "AWS/SQS", "EventDeadLetterQueue", 0},
 		{"NotifierErrorsAlarm", "Errors", "AWS/Lambda", "Notifier", 0},
 		{"OldestEventAlarm", "ApproximateAgeOfOldestMessage", "AWS/SQS", "EventQueue", 1800},
+		{"ReviewerErrorsAlarm", "Errors", "AWS/Lambda", "Reviewer", 0},
+		{"ReviewDeadLetterQueueAlarm", "ApproximateNumberOfMessagesVisible", "AWS/SQS", "ReviewDeadLetterQueue", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.prefix, func(t *testing.T) {
