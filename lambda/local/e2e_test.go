@@ -398,8 +398,11 @@ func testOutage(t *testing.T, ctx context.Context, stack *Stack) {
 	if failed == 0 {
 		t.Error("no publish failed: SNS was not down during the batch")
 	}
-	if after.Redelivered-before.Redelivered < faultObjects {
-		t.Errorf("%d redeliveries, want at least %d (every change of the failed batch)", after.Redelivered-before.Redelivered, faultObjects)
+	// Every message of a failed batch came back. (The uploads normally
+	// make one batch, so all 20 fail once; a slow machine may split them.)
+	failedItems := after.ItemFailures - before.ItemFailures
+	if failedItems == 0 || after.Redelivered-before.Redelivered < failedItems {
+		t.Errorf("%d batch item failures, %d redeliveries: want every failed item delivered again", failedItems, after.Redelivered-before.Redelivered)
 	}
 	if dead := stack.Queue.Dead(); len(dead) > 0 {
 		t.Errorf("%d messages in the dead-letter list", len(dead))
