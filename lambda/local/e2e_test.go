@@ -281,7 +281,7 @@ func testBulk(t *testing.T, ctx context.Context, stack *Stack) {
 	uploadAll(t, ctx, stack, keys, body)
 	uploaded := time.Since(since)
 
-	waitFor(t, ctx, 2*time.Minute, "the bulk's digests", func() bool {
+	waitFor(t, ctx, stack, 2*time.Minute, "the bulk's digests", func() bool {
 		n, _, _ := stack.Queue.ArrivedSince(since)
 		return n >= bulkObjects && stack.Queue.Stats().Waiting == 0
 	})
@@ -368,7 +368,7 @@ func testOutage(t *testing.T, ctx context.Context, stack *Stack) {
 	case <-time.After(time.Minute):
 		t.Fatal("no publish within a minute of the uploads")
 	}
-	waitFor(t, ctx, time.Minute, "the queue to take back the failed batch", func() bool {
+	waitFor(t, ctx, stack, time.Minute, "the queue to take back the failed batch", func() bool {
 		return stack.Queue.Stats().ItemFailures+stack.Queue.Stats().FailedInvocations > before.ItemFailures+before.FailedInvocations
 	})
 	t.Logf("SNS stopped mid-batch; queue after the failure: %+v", stack.Queue.Stats())
@@ -447,7 +447,7 @@ func deref(p *int64) any {
 func waitForChanges(t *testing.T, ctx context.Context, stack *Stack, since time.Time, n int, timeout time.Duration) []digestChange {
 	t.Helper()
 	var changes []digestChange
-	waitFor(t, ctx, timeout, fmt.Sprintf("%d changes in digests", n), func() bool {
+	waitFor(t, ctx, stack, timeout, fmt.Sprintf("%d changes in digests", n), func() bool {
 		changes = changes[:0]
 		for _, d := range stack.Inbox.Deliveries() {
 			if d.Time.Before(since) {
@@ -515,16 +515,26 @@ func documentOf(t *testing.T, p Publish) digestDoc {
 // waitDrained waits until the queue holds nothing, so phases do not mix.
 func waitDrained(t *testing.T, ctx context.Context, stack *Stack) {
 	t.Helper()
-	waitFor(t, ctx, 2*time.Minute, "the queue to drain", func() bool { return stack.Queue.Stats().Waiting == 0 })
+	waitFor(t, ctx, stack, 2*time.Minute, "the queue to drain", func() bool { return stack.Queue.Stats().Waiting == 0 })
 }
 
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, ctx context.Context, timeout time.Duration, what string, cond func() bool) {
+// waitFor polls cond until it holds, failing the test after timeout with
+// what the queue and SNS did meanwhile.
+func waitFor(t *testing.T, ctx context.Context, stack *Stack, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+			ok, failed := 0, 0
+			for _, p := range stack.SNS.Publishes() {
+				if p.OK() {
+					ok++
+				} else {
+					failed++
+				}
+			}
+			t.Fatalf("timed out after %v waiting for %s; queue %+v; publishes: %d accepted, %d failed; deliveries: %d",
+				timeout, what, stack.Queue.Stats(), ok, failed, len(stack.Inbox.Deliveries()))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
