@@ -91,7 +91,7 @@ local-stack: $(BUILD)/host/notifier/bootstrap
 
 ## e2e: the whole workflow on 127.0.0.1 with MinIO, the Lambda emulator and goaws; stops all it starts
 e2e: local-stack
-	$(LOCAL_ENV) $(GO) test -tags e2e -race -count=1 -v -timeout 15m -run '^TestE2E$$' ./lambda/local
+	$(LOCAL_ENV) $(GO) test -tags e2e -race -count=1 -v -timeout 15m -run '^(TestE2E|TestDemo)$$' ./lambda/local
 
 ## demo: the same stack for a person: prints how to act as mediacouser, then each e-mail, until Ctrl-C
 demo: local-stack

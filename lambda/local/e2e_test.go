@@ -636,3 +636,103 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestDemo runs make demo's program as a person would: it pastes the
+// printed lines into a shell, waits for the e-mail, presses Ctrl-C (cancels)
+// and checks that everything stopped and the demo's files are gone.
+func TestDemo(t *testing.T) {
+	bin, bootstrap, tmpl := os.Getenv("BUCKETBELL_STANDINS"), os.Getenv("BUCKETBELL_BOOTSTRAP"), os.Getenv("BUCKETBELL_TEMPLATE")
+	if bin == "" || bootstrap == "" || tmpl == "" {
+		t.Fatal("BUCKETBELL_STANDINS, BUCKETBELL_BOOTSTRAP and BUCKETBELL_TEMPLATE are not set: run `make e2e`")
+	}
+	t.Cleanup(StopAllOnSignal(nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Demo(ctx, Options{Bin: bin, Bootstrap: bootstrap, Template: tmpl}, out)
+	}()
+	waitText := func(s string, timeout time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(timeout)
+		for !strings.Contains(out.String(), s) {
+			select {
+			case err := <-done:
+				t.Fatalf("demo ended before printing %q: %v\n%s", s, err, out.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				cancel()
+				t.Fatalf("demo did not print %q within %v:\n%s", s, timeout, out.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitText("Ctrl-C stops everything", 2*time.Minute)
+
+	// The lines to paste: from "Act as the agency" to the next heading.
+	text := out.String()
+	start := strings.Index(text, "Act as the agency")
+	end := strings.Index(text, "What the agency may not do")
+	if start < 0 || end < start {
+		t.Fatalf("no paste block in the demo's output:\n%s", text)
+	}
+	lines := strings.SplitN(text[start:end], "\n", 2)[1]
+	var dir string
+	for _, l := range strings.Split(lines, "\n") {
+		if d, ok := strings.CutPrefix(strings.TrimSpace(l), "cd "); ok {
+			dir = d
+		}
+	}
+	sh := exec.Command("/bin/bash", "-euc", lines)
+	sh.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}
+	if res, err := sh.CombinedOutput(); err != nil {
+		t.Fatalf("the pasted lines failed: %v\n%s\n--- lines:\n%s", err, res, lines)
+	}
+	waitText("E-mail to the administrator", time.Minute)
+	for _, s := range []string{"mediacouser", "uploaded", "replaced", "deleted, recoverable", "catalogue/another-image.jpg", "undo: aws s3api delete-object"} {
+		waitText(s, 10*time.Second)
+	}
+
+	cancel() // Ctrl-C
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("demo: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not stop within 30 s of Ctrl-C")
+	}
+	if !strings.Contains(out.String(), "Stopped.") {
+		t.Errorf("demo did not say it stopped:\n%s", out.String())
+	}
+	if _, err := os.Stat(filepath.Dir(dir)); !os.IsNotExist(err) {
+		t.Errorf("demo left its files in %s (%v)", filepath.Dir(dir), err)
+	}
+	live.Lock()
+	left := len(live.procs)
+	live.Unlock()
+	if left > 0 {
+		t.Errorf("%d stand-in processes still running after the demo", left)
+	}
+	t.Logf("demo output:\n%s", out.String())
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
