@@ -157,6 +157,9 @@ func (c *Capture) OnPublish(f func(Publish)) {
 // form-encoded.
 const maxRequestBytes = 4 << 20
 
+// ServeHTTP forwards every request to goaws, recording Publish requests
+// (form-encoded Query API: Subject, Message, MessageStructure) and their
+// outcome.
 func (c *Capture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes))
 	if err != nil {
@@ -250,6 +253,7 @@ func (in *Inbox) Deliveries() []Delivery {
 	return out
 }
 
+// ServeHTTP records one notification goaws posts to the subscription.
 func (in *Inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var n struct {
 		Type, Subject, Message string
