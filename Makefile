@@ -59,19 +59,25 @@ bench: $(BENCH_BOOTSTRAPS)
 
 CDK_CONTEXT = $(if $(ADMIN_EMAIL),-c adminEmail=$(ADMIN_EMAIL))
 
+# The pinned CDK CLI (package.json), installed on first use. npm ci writes
+# node_modules/.package-lock.json, so this reruns only when the lock changes.
+CDK_CLI := node_modules/.package-lock.json
+$(CDK_CLI): package-lock.json
+	npm ci --no-progress --no-audit --no-fund
+
 ## synth: the CloudFormation template into cdk.out/, offline (ADMIN_EMAIL=a@x.com[,b@y.com] [CDK_FLAGS='-c keyPrefix=agency/'])
-synth: $(BOOTSTRAPS)
+synth: $(BOOTSTRAPS) $(CDK_CLI)
 	$(CDK) synth --quiet $(CDK_CONTEXT) $(CDK_FLAGS)
 
 ## deploy: build the functions and deploy the stack (ADMIN_EMAIL=... required)
-deploy: $(BOOTSTRAPS)
+deploy: $(BOOTSTRAPS) $(CDK_CLI)
 	@test -n "$(ADMIN_EMAIL)" || { echo "usage: make deploy ADMIN_EMAIL=you@example.com[,other@example.com]" >&2; exit 2; }
 	$(CDK) deploy $(CDK_CONTEXT) $(CDK_FLAGS)
 
 ## destroy: delete the stack; the image bucket and its access logs are kept
 # cdk destroy runs the app to find the stack and the app wants an address;
 # deleting the stack never reads it, so any valid one will do.
-destroy: $(BOOTSTRAPS)
+destroy: $(BOOTSTRAPS) $(CDK_CLI)
 	$(CDK) destroy -c adminEmail=$(or $(ADMIN_EMAIL),destroy@example.invalid) $(CDK_FLAGS)
 
 # make e2e and make demo run the stack's own template, synthesized offline
@@ -86,7 +92,6 @@ LOCAL_ENV     = BUCKETBELL_STANDINS=$(abspath $(BUILD)/bin) \
 .PHONY: local-stack
 local-stack: $(BUILD)/host/notifier/bootstrap
 	bash .ci/install-standins
-	@test -d node_modules/aws-cdk || npm ci --no-progress
 	@$(MAKE) --no-print-directory synth ADMIN_EMAIL=local@example.com CDK_FLAGS='-o $(LOCAL)/cdk.out -c digestWindowSeconds=$(LOCAL_WINDOW)'
 
 ## e2e: the whole workflow on 127.0.0.1 with MinIO, the Lambda emulator and goaws; stops all it starts
