@@ -47,7 +47,7 @@ func TestEveryEventNameHasItsWording(t *testing.T) {
 	}
 	for _, name := range names {
 		k := KindOf(name)
-		if !k.Known() || strings.HasPrefix(string(k), unknownPrefix) || k.Short() == "other" {
+		if !k.Known() || strings.HasPrefix(string(k), unknownPrefix) || k.Short() == "unrecognised" {
 			t.Errorf("%s has no wording of its own: %q / %q", name, k, k.Short())
 		}
 		if KindOf(NormalizeEventName("s3:"+name)) != k {

@@ -112,6 +112,10 @@ func KindOf(eventName string) Kind {
 	if family == "IntelligentTiering" || family == "LifecycleTransition" {
 		return byEvent[family].kind
 	}
+	// A name past 80 characters is no S3 event name; keep the kind short.
+	if r := []rune(eventName); len(r) > 80 {
+		eventName = string(r[:77]) + "..."
+	}
 	return Kind(unknownPrefix + eventName)
 }
 
@@ -126,7 +130,7 @@ func (k Kind) Short() string {
 	if s, ok := shortOf[k]; ok {
 		return s
 	}
-	return "other"
+	return "unrecognised"
 }
 
 // Before orders kinds for display: known kinds in a fixed order, unknown

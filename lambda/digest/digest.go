@@ -9,6 +9,7 @@ package digest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -76,14 +77,19 @@ func Compose(changes []change.Change, problems []change.Problem, opt Options) Me
 		}
 	}
 	// A bulk digest lists as many changes as fit. Each listed change adds
-	// its own escaped bytes to the envelope, plus at most the headings of
-	// its group: that predicts n without rendering every candidate.
+	// its own escaped bytes to the envelope, and the first of a group its
+	// headings: that predicts n without rendering every candidate.
 	base, ok := d.fit(0, nProblems, budget)
 	for !ok && nProblems > 0 {
 		nProblems /= 2
 		base, ok = d.fit(0, nProblems, budget)
 	}
-	bound := len(base.Envelope) + d.headings + 32
+	if !ok {
+		// Thousands of actors or kinds: count per kind only.
+		d.minimal = true
+		base, _ = d.fit(0, 0, budget)
+	}
+	bound := len(base.Envelope) + 64
 	n := sort.Search(len(changes)+1, func(n int) bool { return bound+d.prefix[n] > budget }) - 1
 	if n <= 0 {
 		return base
@@ -146,10 +152,12 @@ type draft struct {
 	subject  string
 	lines    [][]byte // the text of each change
 	entries  [][]byte // the JSON of each change
-	// prefix[n] is what listing the first n changes adds to the envelope,
-	// headings aside; headings bounds what all group headings add.
-	prefix   []int
-	headings int
+	// prefix[n] is about what listing the first n changes adds to the
+	// envelope, their group headings included.
+	prefix []int
+	// minimal drops the per-actor counts from the summary and the
+	// document: the last resort when even they do not fit.
+	minimal bool
 }
 
 func newDraft(changes []change.Change, problems []change.Problem) *draft {
@@ -190,26 +198,20 @@ func newDraft(changes []change.Change, problems []change.Problem) *draft {
 	d.entries = make([][]byte, len(changes))
 	d.prefix = make([]int, len(changes)+1)
 	for i := range changes {
-		d.entries[i] = entryJSON(&changes[i])
-		d.prefix[i+1] = d.prefix[i] + escapedLen(d.lines[i]) + escapedLen(d.entries[i]) + 1
-	}
-	for i, c := range d.counts {
-		if i == 0 || d.counts[i-1].Actor != c.Actor {
-			d.headings += escapedLen([]byte(actorLine(c.Actor, principalOf(changes, c.Actor))))
+		c := &changes[i]
+		d.entries[i] = entryJSON(c)
+		cost := escapedLen(d.lines[i]) + escapedLen(d.entries[i]) + 1
+		// The first change of a group brings the group's heading, and the
+		// first of an actor the actor's line.
+		if i == 0 || changes[i-1].Actor != c.Actor {
+			cost += escapedLen([]byte(actorLine(c.Actor, c.Principal)))
 		}
-		d.headings += escapedLen([]byte(Text(string(c.Kind)))) + 48 // "  (1,234; 1,000 listed)\n"
+		if i == 0 || changes[i-1].Actor != c.Actor || changes[i-1].Kind != c.Kind {
+			cost += escapedLen([]byte(Text(string(c.Kind)))) + 32 // "  (1,234; 1,000 listed)\n"
+		}
+		d.prefix[i+1] = d.prefix[i] + cost
 	}
 	return d
-}
-
-// principalOf returns the raw principal of an actor's first change.
-func principalOf(cs []change.Change, actor string) string {
-	for i := range cs {
-		if cs[i].Actor == actor {
-			return cs[i].Principal
-		}
-	}
-	return ""
 }
 
 // fit assembles the digest listing the first n changes and p problems, and
@@ -229,20 +231,19 @@ func (d *draft) fit(n, p, budget int) (Message, bool) {
 	return m, len(env) <= budget
 }
 
-// kindsPhrase lists counts as "3 uploaded, 1 deleted".
-func kindsPhrase(counts []count, short bool) string {
+// kindsPhrase lists counts as "3 uploaded, 1 deleted, recoverable", naming
+// at most maxPhraseKinds kinds and adding up the rest.
+func kindsPhrase(counts []count) string {
 	var b strings.Builder
 	for i, c := range counts {
+		if i == maxPhraseKinds {
+			fmt.Fprintf(&b, "; and %s more of %s other kinds", Count(sum(counts[i:])), Count(len(counts)-i))
+			break
+		}
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(Count(c.Count))
-		b.WriteByte(' ')
-		if short {
-			b.WriteString(c.Kind.Short())
-		} else {
-			b.WriteString(Text(string(c.Kind)))
-		}
+		b.WriteString(Count(c.Count) + " " + label(string(c.Kind)))
 	}
 	return b.String()
 }

@@ -3,6 +3,8 @@ package digest
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,29 +95,53 @@ func TestSubjectWithManyKindsFits(t *testing.T) {
 }
 
 // TestBudget lists as many changes as fit and counts the rest exactly,
-// however badly the keys escape.
+// however badly the keys escape and however many actors, kinds and buckets
+// there are.
 func TestBudget(t *testing.T) {
 	cases := []struct {
 		name   string
-		key    func(i int) string
-		actors int
 		n      int
+		change func(i int) change.Change
 	}{
-		{name: "plain keys", key: func(i int) string { return fmt.Sprintf("img/%05d.jpg", i) }, actors: 1, n: 3000},
-		{name: "1 KB keys of control characters", key: func(i int) string { return fmt.Sprint(i) + strings.Repeat("\x01<", 512) }, actors: 3, n: 500},
-		{name: "many actors", key: func(i int) string { return fmt.Sprint(i) }, actors: 300, n: 3000},
+		{name: "plain keys", n: 3000, change: func(i int) change.Change {
+			return upload("mediacouser", fmt.Sprintf("img/%05d.jpg", i), i)
+		}},
+		{name: "1 KB keys of control characters", n: 500, change: func(i int) change.Change {
+			return upload(fmt.Sprintf("actor-%d", i%3), fmt.Sprint(i)+strings.Repeat("\x01<", 512), i)
+		}},
+		{name: "5,000 actors", n: 5000, change: func(i int) change.Change {
+			return upload(fmt.Sprintf("AWS:AROAEXAMPLEROLE01:person%04d@agency-example.com", i), fmt.Sprint(i), i)
+		}},
+		{name: "5,000 unknown event names", n: 5000, change: func(i int) change.Change {
+			c := upload("mediacouser", fmt.Sprint(i), i)
+			c.EventName = fmt.Sprintf("ObjectTeleported:Beam%04d", i)
+			c.Kind = change.KindOf(c.EventName)
+			return c
+		}},
+		{name: "1,000 buckets", n: 1000, change: func(i int) change.Change {
+			c := upload("mediacouser", "k", i)
+			c.Bucket = fmt.Sprintf("bucket-%04d-%s", i, strings.Repeat("b", 50))
+			return c
+		}},
+		{name: "2,000 actors with 1 KB names of control characters", n: 2000, change: func(i int) change.Change {
+			return upload(fmt.Sprint(i)+strings.Repeat("\x02", 1024), fmt.Sprint(i), i)
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var cs []change.Change
-			for i := 0; i < tc.n; i++ {
-				cs = append(cs, upload(fmt.Sprintf("actor-%03d", i%tc.actors), tc.key(i), i))
+			cs := make([]change.Change, tc.n)
+			for i := range cs {
+				cs[i] = tc.change(i)
 			}
 			m := Compose(cs, nil, Options{})
+			t.Logf("%d bytes, %d of %d listed, subject %q", len(m.Envelope), m.Listed, m.Total, m.Subject)
 			if len(m.Envelope) > MaxMessageBytes {
-				t.Fatalf("envelope %d bytes", len(m.Envelope))
+				t.Fatalf("envelope %d bytes, over %d", len(m.Envelope), MaxMessageBytes)
 			}
-			if m.Listed >= m.Total || m.Listed == 0 {
+			if len(m.Subject) > 99 {
+				t.Fatalf("subject %q", m.Subject)
+			}
+			if m.Listed >= m.Total {
 				t.Fatalf("listed %d of %d", m.Listed, m.Total)
 			}
 			var doc Document
@@ -125,21 +151,26 @@ func TestBudget(t *testing.T) {
 			if len(doc.Changes) != m.Listed || doc.TotalChanges != tc.n {
 				t.Fatalf("document lists %d, total %d", len(doc.Changes), doc.TotalChanges)
 			}
-			// The summary counts add up to the unlisted changes.
+			sumCounts := 0
+			for _, c := range doc.Counts {
+				sumCounts += c.Count
+			}
+			if sumCounts != tc.n {
+				t.Fatalf("document counts add up to %d, want %d", sumCounts, tc.n)
+			}
+			// The e-mail's summary counts add up to the unlisted changes.
 			_, summary, ok := strings.Cut(m.Text, "Not listed above: ")
 			if !ok {
 				t.Fatal("no summary")
 			}
 			summary, _, _ = strings.Cut(summary, "\n\n")
-			lines := strings.Split(summary, "\n")[1:]
 			total := 0
-			for _, l := range lines {
-				var n int
-				_, rest, _ := strings.Cut(l, ": ")
-				if _, err := fmt.Sscanf(strings.ReplaceAll(rest, ",", ""), "%d", &n); err != nil {
-					t.Fatalf("summary line %q: %v", l, err)
+			for _, l := range strings.Split(summary, "\n")[1:] {
+				_, items, _ := strings.Cut(l, ": ")
+				for _, num := range itemCount.FindAllStringSubmatch(items, -1) {
+					n, _ := strconv.Atoi(strings.ReplaceAll(num[1], ",", ""))
+					total += n
 				}
-				total += n
 			}
 			if total != tc.n-m.Listed {
 				t.Fatalf("summary counts %d, want %d:\n%s", total, tc.n-m.Listed, summary)
@@ -147,6 +178,10 @@ func TestBudget(t *testing.T) {
 		})
 	}
 }
+
+// itemCount finds the count that starts each item of a summary line:
+// "3 uploaded, 2 deleted, recoverable; and 7 more of 4 other kinds".
+var itemCount = regexp.MustCompile(`(?:^|, |; and )([0-9][0-9,]*) `)
 
 func TestProblemsOnly(t *testing.T) {
 	var ps []change.Problem

@@ -3,6 +3,7 @@ package digest
 import (
 	"bytes"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bucketbell/bucketbell/lambda/change"
 )
@@ -11,15 +12,20 @@ import (
 // The README documents every field; changes and problems are appended
 // after the head (see document).
 type Document struct {
-	SchemaVersion int      `json:"schemaVersion"`
-	Subject       string   `json:"subject"`
-	Buckets       []string `json:"buckets"`
+	SchemaVersion int    `json:"schemaVersion"`
+	Subject       string `json:"subject"`
+	// Buckets names the first maxDocBuckets buckets; BucketCount counts
+	// them all.
+	Buckets     []string `json:"buckets"`
+	BucketCount int      `json:"bucketCount"`
 	// FirstEventTime and LastEventTime bound the changes' event times
 	// (RFC 3339, UTC); absent when no change carries a time.
 	FirstEventTime string `json:"firstEventTime,omitempty"`
 	LastEventTime  string `json:"lastEventTime,omitempty"`
 	// TotalChanges counts distinct changes; ListedChanges how many of them
-	// are in "changes". Counts covers all of them, per actor and kind.
+	// are in "changes". Counts covers all of them, per actor and kind; past
+	// maxDocCounts pairs the rest are added up in one entry whose actor and
+	// kind are "(others)".
 	TotalChanges  int     `json:"totalChanges"`
 	ListedChanges int     `json:"listedChanges"`
 	Counts        []count `json:"counts"`
@@ -85,18 +91,16 @@ func (d *draft) document(n, p int) []byte {
 	head := Document{
 		SchemaVersion:  SchemaVersion,
 		Subject:        d.subject,
-		Buckets:        d.buckets,
+		Buckets:        []string{},
+		BucketCount:    len(d.buckets),
 		TotalChanges:   len(d.changes),
 		ListedChanges:  n,
-		Counts:         d.counts,
+		Counts:         docCounts(d.counts, d.minimal),
 		TotalProblems:  len(d.problems),
 		ListedProblems: p,
 	}
-	if head.Buckets == nil {
-		head.Buckets = []string{}
-	}
-	if head.Counts == nil {
-		head.Counts = []count{}
+	for _, b := range d.buckets[:min(len(d.buckets), maxDocBuckets)] {
+		head.Buckets = append(head.Buckets, clipRunes(b, maxDocName))
 	}
 	if !d.first.IsZero() {
 		head.FirstEventTime = d.first.UTC().Format(time.RFC3339Nano)
@@ -124,4 +128,45 @@ func (d *draft) document(n, p int) []byte {
 	}
 	out.Write(b[i+len(marker)-1:])
 	return out.Bytes()
+}
+
+const (
+	// maxDocBuckets, maxDocCounts and maxDocName bound the document's
+	// head, whatever the input, so that the digest always fits SNS.
+	maxDocBuckets = 100
+	maxDocCounts  = 50
+	maxDocName    = 200
+	// others names what docCounts adds up.
+	others = "(others)"
+)
+
+// docCounts returns counts for the document: names clipped, at most
+// maxDocCounts entries, the last adding up the rest. In a minimal digest
+// the counts are per kind only.
+func docCounts(counts []count, minimal bool) []count {
+	if minimal {
+		counts = byKind(counts)
+		for i := range counts {
+			counts[i].Actor = others
+		}
+	}
+	out := make([]count, 0, min(len(counts), maxDocCounts))
+	for i, c := range counts {
+		if i == maxDocCounts-1 && len(counts) > maxDocCounts {
+			out = append(out, count{Actor: others, Kind: others, Count: sum(counts[i:])})
+			break
+		}
+		c.Actor = clipRunes(c.Actor, maxDocName)
+		c.Kind = change.Kind(clipRunes(string(c.Kind), maxDocName))
+		out = append(out, c)
+	}
+	return out
+}
+
+// clipRunes shortens s to n characters, marking the cut.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-3]) + "..."
 }

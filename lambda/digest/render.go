@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bucketbell/bucketbell/lambda/change"
 )
@@ -18,6 +19,15 @@ const (
 	maxSummaryActors = 20
 	// maxWarnings bounds the warnings repeated at the top of the e-mail.
 	maxWarnings = 20
+	// maxPhraseKinds bounds the kinds one summary line names; the rest are
+	// added up, so that no input (thousands of unknown event names, say)
+	// makes a line grow without bound.
+	maxPhraseKinds = 10
+	// maxBucketsNamed bounds the buckets the first line names.
+	maxBucketsNamed = 10
+	// maxLabel bounds, in characters, an actor or bucket name in the
+	// header and the summary; listed changes show them whole.
+	maxLabel = 200
 )
 
 // subject says how many of what, where, and by whom when that is one actor:
@@ -28,38 +38,58 @@ func subject(d *draft) string {
 	if as := actors(d.counts); len(as) == 1 {
 		prefix = clip(ASCII(as[0]), 40) + ": "
 	} else if len(as) > 1 {
-		suffix = " by " + strconv.Itoa(len(as)) + " actors"
+		suffix = " by " + Count(len(as)) + " actors"
 	}
 	switch len(d.buckets) {
 	case 0:
 	case 1:
 		suffix = " in " + clip(ASCII(d.buckets[0]), 63) + suffix
 	default:
-		suffix = " in " + strconv.Itoa(len(d.buckets)) + " buckets" + suffix
+		suffix = " in " + Count(len(d.buckets)) + " buckets" + suffix
 	}
-	parts := make([]string, 0, len(d.counts)+1)
+	// Count by the subject's word: several kinds share one ("other").
+	type part struct {
+		word string
+		n    int
+	}
+	var parts []part
+	at := map[string]int{}
 	for _, c := range byKind(d.counts) {
-		parts = append(parts, Count(c.Count)+" "+c.Kind.Short())
+		w := c.Kind.Short()
+		if i, ok := at[w]; ok {
+			parts[i].n += c.Count
+			continue
+		}
+		at[w] = len(parts)
+		parts = append(parts, part{w, c.Count})
 	}
 	if n := len(d.problems); n > 0 {
-		parts = append(parts, Count(n)+" unreadable")
+		parts = append(parts, part{"unreadable", n})
 	}
 	// Drop trailing parts into "+N more" until the subject fits.
 	total := len(d.changes) + len(d.problems)
 	for k := len(parts); k >= 1; k-- {
-		core := strings.Join(parts[:k], ", ")
-		if k < len(parts) {
-			shown := 0
-			for _, c := range byKind(d.counts)[:min(k, len(byKind(d.counts)))] {
-				shown += c.Count
+		var b strings.Builder
+		shown := 0
+		for i, p := range parts[:k] {
+			if i > 0 {
+				b.WriteString(", ")
 			}
-			core += ", +" + Count(total-shown) + " more"
+			b.WriteString(Count(p.n) + " " + p.word)
+			shown += p.n
 		}
-		if s := prefix + core + suffix; len(s) <= maxSubject {
+		if k < len(parts) {
+			b.WriteString(", +" + Count(total-shown) + " more")
+		}
+		if s := prefix + b.String() + suffix; len(s) <= maxSubject {
 			return s
 		}
 	}
-	return clip(prefix+Count(total)+" changes"+suffix, maxSubject)
+	word := " changes"
+	if total == 1 {
+		word = " change"
+	}
+	return clip(prefix+Count(total)+word+suffix, maxSubject)
 }
 
 // clip shortens an ASCII string to n characters, marking the cut.
@@ -176,13 +206,16 @@ func (d *draft) text(n, p int) string {
 	default:
 		b.WriteString(Count(total) + " changes")
 	}
-	if len(d.buckets) > 0 {
+	switch {
+	case len(d.buckets) > maxBucketsNamed:
+		b.WriteString(" in " + Count(len(d.buckets)) + " buckets")
+	case len(d.buckets) > 0:
 		b.WriteString(" in ")
 		for i, bk := range d.buckets {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(Text(bk))
+			b.WriteString(label(bk))
 		}
 	}
 	switch {
@@ -255,9 +288,14 @@ func (d *draft) text(n, p int) string {
 	return b.String()
 }
 
-// writeSummary counts the changes from n on, per actor and kind.
+// writeSummary counts the changes from n on, per actor and kind, or per
+// kind only in a minimal digest.
 func (d *draft) writeSummary(b *strings.Builder, n int) {
 	rest := restCounts(d.counts, n)
+	if d.minimal {
+		b.WriteString("  by " + Count(len(actors(rest))) + " actors: " + kindsPhrase(byKind(rest)) + "\n")
+		return
+	}
 	var actorsRest [][]count // per actor, in order
 	for _, c := range rest {
 		if k := len(actorsRest); k > 0 && actorsRest[k-1][0].Actor == c.Actor {
@@ -274,10 +312,10 @@ func (d *draft) writeSummary(b *strings.Builder, n int) {
 			for _, more := range actorsRest[i:] {
 				others = append(others, more...)
 			}
-			b.WriteString("  " + Count(len(actorsRest)-i) + " other actors: " + kindsPhrase(byKind(others), false) + "\n")
+			b.WriteString("  " + Count(len(actorsRest)-i) + " other actors: " + kindsPhrase(byKind(others)) + "\n")
 			break
 		}
-		b.WriteString("  " + Text(cs[0].Actor) + ": " + kindsPhrase(cs, false) + "\n")
+		b.WriteString("  " + label(cs[0].Actor) + ": " + kindsPhrase(cs) + "\n")
 	}
 }
 
@@ -336,4 +374,15 @@ func actorLine(actor, principal string) string {
 		s += " (" + Text(principal) + ")"
 	}
 	return s + "\n"
+}
+
+// label renders a name from an event for the header or the summary: safe
+// on one line, and at most maxLabel characters.
+func label(s string) string {
+	t := Text(s)
+	if utf8.RuneCountInString(t) <= maxLabel {
+		return t
+	}
+	r := []rune(t)
+	return string(r[:maxLabel-3]) + "..."
 }
