@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,6 +20,11 @@ import (
 // a folder never costs more LIST calls than it has changed keys. Only a key
 // with more than a page (1,000) of versions can need one call more.
 
+// maxFolderPages bounds the LIST pages read one after another for a
+// folder, so that keys spread over a large folder cannot make a batch wait
+// on hundreds of calls in a row.
+const maxFolderPages = 10
+
 // folder is the set of keys of one bucket folder whose versions a batch
 // needs, and what was found for them.
 type folder struct {
@@ -26,6 +33,11 @@ type folder struct {
 	done           chan struct{}
 	found          map[string][]version
 	errs           map[string]error
+}
+
+// folderOf names c's folder: its bucket and its key up to the last "/".
+func folderOf(c *change.Change) [2]string {
+	return [2]string{c.Bucket, c.Key[:strings.LastIndexByte(c.Key, '/')+1]}
 }
 
 // needsVersions reports whether c's report depends on the key's versions.
@@ -45,11 +57,10 @@ func folders(changes []change.Change) map[[2]string]*folder {
 		if !needsVersions(c) {
 			continue
 		}
-		prefix := c.Key[:strings.LastIndexByte(c.Key, '/')+1]
-		id := [2]string{c.Bucket, prefix}
+		id := folderOf(c)
 		f := out[id]
 		if f == nil {
-			f = &folder{bucket: c.Bucket, prefix: prefix, done: make(chan struct{})}
+			f = &folder{bucket: c.Bucket, prefix: id[1], done: make(chan struct{})}
 			out[id] = f
 		}
 		f.keys = append(f.keys, c.Key)
@@ -86,7 +97,7 @@ func (r *run) fetch(ctx context.Context, f *folder) {
 	var keyMarker, versionMarker *string
 	// Page through the folder, each page starting at the next key still
 	// missing, so that every page completes at least one key.
-	for len(f.keys) > 1 && len(pending) > 0 && budget > 0 {
+	for pages := 0; len(f.keys) > 1 && len(pending) > 0 && budget > 0 && pages < maxFolderPages; pages++ {
 		if first := firstPending(f.keys, pending); keyMarker == nil || aws.ToString(keyMarker) < before(first) {
 			keyMarker, versionMarker = aws.String(before(first)), nil
 		}
@@ -122,18 +133,29 @@ func (r *run) fetch(ctx context.Context, f *folder) {
 		}
 		keyMarker, versionMarker = out.NextKeyMarker, out.NextVersionIdMarker
 	}
-	// Left over only when a key has more than a page of versions.
+	// Left over when keys are spread over more pages than a folder may
+	// read in a row, or a key has more than a page of versions: list them
+	// one by one, side by side.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	for _, k := range f.keys {
 		if !pending[k] {
 			continue
 		}
-		vs, err := r.listKey(ctx, f.bucket, k)
-		if err != nil {
-			f.errs[k] = err
-			continue
-		}
-		f.found[k] = vs
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			vs, err := r.listKey(ctx, f.bucket, k)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				f.errs[k] = err
+				return
+			}
+			f.found[k] = vs
+		}()
 	}
+	wg.Wait()
 }
 
 // firstPending returns the smallest key still missing.
@@ -147,13 +169,12 @@ func firstPending(keys []string, pending map[string]bool) string {
 }
 
 // before returns a key marker just before key: S3 lists the keys after the
-// marker, so listing from key minus its last byte starts at key, or at a
-// neighbour just before it.
+// marker, so listing from key minus its last character starts at key, or
+// at a neighbour just before it. A whole character: a marker must be valid
+// UTF-8.
 func before(key string) string {
-	if key == "" {
-		return ""
-	}
-	return key[:len(key)-1]
+	_, size := utf8.DecodeLastRuneInString(key)
+	return key[:len(key)-size]
 }
 
 // collect files the entries of pending keys by key.
@@ -197,8 +218,7 @@ func (r *run) listKey(ctx context.Context, bucket, key string) ([]version, error
 
 // versions waits for c's folder and returns its key's versions.
 func (r *run) versions(ctx context.Context, c *change.Change) ([]version, error) {
-	prefix := c.Key[:strings.LastIndexByte(c.Key, '/')+1]
-	f := r.folders[[2]string{c.Bucket, prefix}]
+	f := r.folders[folderOf(c)]
 	if f == nil {
 		return nil, nil
 	}

@@ -93,6 +93,8 @@ func TestFolderListing(t *testing.T) {
 		{name: "scattered keys cost at most one call each", keys: []string{"img/000.png", "img/100.png", "img/199.png"}, maxCalls: 3},
 		{name: "a key with more versions than a page", keys: []string{"img/long.png", "img/000.png"}, maxCalls: 4},
 		{name: "new keys", keys: []string{"img/new-1.png", "img/new-2.png"}, maxCalls: 2},
+		{name: "keys spread over more pages than a folder reads in a row", keys: spread(20), maxCalls: 20},
+		{name: "unicode keys", keys: []string{"img/café-1.png", "img/café-2.png"}, maxCalls: 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,4 +122,13 @@ func TestFolderListing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// spread returns n keys of the test folder, far apart.
+func spread(n int) []string {
+	var keys []string
+	for i := 0; i < n; i++ {
+		keys = append(keys, fmt.Sprintf("img/%03d.png", i*10))
+	}
+	return keys
 }

@@ -97,7 +97,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*events.
 		return resp(), nil
 	}
 	if h.Enricher != nil {
-		h.Enricher.Enrich(ctx, changes)
+		h.enrich(ctx, changes)
 	}
 
 	msg := digest.Compose(changes, problems, digest.Options{})
@@ -118,12 +118,30 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*events.
 	return resp(), nil
 }
 
-func (h *Handler) publish(ctx context.Context, msg digest.Message) error {
-	timeout := h.PublishTimeout
-	if timeout <= 0 {
-		timeout = DefaultPublishTimeout
+// enrich gives enrichment the invocation's time less what composing and
+// publishing need: a slow AWS makes the digest less detailed, never late.
+func (h *Handler) enrich(ctx context.Context, changes []change.Change) {
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-h.publishTimeout()-publishReserve))
+		defer cancel()
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	h.Enricher.Enrich(ctx, changes)
+}
+
+// publishReserve is the time kept for composing the digest, beyond the
+// publish's own timeout.
+const publishReserve = 5 * time.Second
+
+func (h *Handler) publishTimeout() time.Duration {
+	if h.PublishTimeout > 0 {
+		return h.PublishTimeout
+	}
+	return DefaultPublishTimeout
+}
+
+func (h *Handler) publish(ctx context.Context, msg digest.Message) error {
+	ctx, cancel := context.WithTimeout(ctx, h.publishTimeout())
 	defer cancel()
 	_, err := h.Publisher.Publish(ctx, &sns.PublishInput{
 		TopicArn:         aws.String(h.TopicARN),

@@ -12,9 +12,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/bucketbell/bucketbell/lambda/change"
 	"github.com/bucketbell/bucketbell/lambda/digest"
 	"github.com/bucketbell/bucketbell/lambda/replay"
 	"github.com/bucketbell/bucketbell/lambda/sample"
@@ -285,4 +287,36 @@ func firstDiff(want, got string) string {
 		}
 	}
 	return "(no line differs)"
+}
+
+// deadlineEnricher records the deadline enrichment was given.
+type deadlineEnricher struct {
+	deadline time.Time
+	ok       bool
+}
+
+func (d *deadlineEnricher) Enrich(ctx context.Context, _ []change.Change) {
+	d.deadline, d.ok = ctx.Deadline()
+}
+
+func TestEnrichmentLeavesTimeToPublish(t *testing.T) {
+	payload, err := os.ReadFile(filepath.Join("testdata", "events", "minio.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &deadlineEnricher{}
+	rec := &replay.Recorder{}
+	h := &Handler{TopicARN: "arn:aws:sns:us-east-1:123456789012:s3NotificationTopic", Publisher: rec, Enricher: e, Log: quiet()}
+	invocation := time.Now().Add(60 * time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), invocation)
+	defer cancel()
+	if _, err := h.Handle(ctx, payload); err != nil {
+		t.Fatal(err)
+	}
+	if !e.ok || !e.deadline.Before(invocation.Add(-DefaultPublishTimeout)) {
+		t.Fatalf("enrichment deadline %v (set %v), want before %v", e.deadline, e.ok, invocation.Add(-DefaultPublishTimeout))
+	}
+	if len(rec.All) != 1 {
+		t.Fatalf("%d publishes", len(rec.All))
+	}
 }
