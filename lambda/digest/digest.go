@@ -53,6 +53,9 @@ type Message struct {
 	Envelope string
 	// Listed and Total count the changes listed in full and in all.
 	Listed, Total int
+	// ListedProblems counts the problems named in full: the first ones, in
+	// the order given to Compose.
+	ListedProblems int
 }
 
 // Empty reports whether there is nothing to tell anyone.
@@ -227,6 +230,8 @@ func (d *draft) fit(n, p, budget int) (Message, bool) {
 		Envelope: string(env),
 		Listed:   n,
 		Total:    len(d.changes),
+
+		ListedProblems: p,
 	}
 	return m, len(env) <= budget
 }

@@ -115,7 +115,20 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*events.
 	}
 	log.Info("digest published", "subject", msg.Subject, "changes", msg.Total, "listed", msg.Listed,
 		"duplicates", received-len(changes), "problems", len(problems), "bytes", len(msg.Envelope))
-	return resp(), nil
+	r := resp()
+	if r != nil {
+		// Unreadable messages the digest could only count go back to SQS,
+		// which delivers them again (to be named in a later digest) and
+		// finally moves them to the dead-letter queue.
+		seen := map[string]bool{}
+		for _, p := range problems[msg.ListedProblems:] {
+			if p.MessageID != "" && !seen[p.MessageID] {
+				seen[p.MessageID] = true
+				r.BatchItemFailures = append(r.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: p.MessageID})
+			}
+		}
+	}
+	return r, nil
 }
 
 // enrich gives enrichment the invocation's time less what composing and

@@ -320,3 +320,35 @@ func TestEnrichmentLeavesTimeToPublish(t *testing.T) {
 		t.Fatalf("%d publishes", len(rec.All))
 	}
 }
+
+// TestUnreadableMessagesAreNamedOrReturned: every unreadable SQS message is
+// named in the digest or handed back to SQS, and a message of the wrong
+// shape keeps its id when the publish fails.
+func TestUnreadableMessagesAreNamedOrReturned(t *testing.T) {
+	var ev events.SQSEvent
+	for i := 0; i < 120; i++ {
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprintf("bad-%03d", i), Body: "not JSON", EventSource: "aws:sqs"})
+	}
+	payload, _ := json.Marshal(ev)
+	rec, resp, err := run(t, payload, false)
+	if err != nil || len(rec.All) != 1 {
+		t.Fatalf("err %v, %d publishes", err, len(rec.All))
+	}
+	text := envelopeOf(t, rec.All[0])["email"]
+	returned := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		returned[f.ItemIdentifier] = true
+	}
+	for _, r := range ev.Records {
+		named := strings.Contains(text, "message "+r.MessageId+":")
+		if named == returned[r.MessageId] {
+			t.Errorf("%s: named %v, returned %v; want exactly one", r.MessageId, named, returned[r.MessageId])
+		}
+	}
+
+	wrong := []byte(`{"Records":[{"messageId":"odd","eventSource":"aws:sqs","body":5}]}`)
+	_, resp, err = run(t, wrong, true)
+	if err != nil || resp == nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "odd" {
+		t.Fatalf("failed publish: response %+v, error %v; want message odd returned", resp, err)
+	}
+}

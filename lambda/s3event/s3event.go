@@ -149,7 +149,10 @@ type record struct {
 func Parse(payload []byte) (Batch, error) {
 	env, items, err := decode(payload)
 	if err != nil {
-		return Batch{}, fmt.Errorf("s3event: payload is not a JSON event: %w", err)
+		if bytes.HasPrefix(bytes.TrimSpace(payload), []byte("{")) {
+			return Batch{}, fmt.Errorf("s3event: payload is not a JSON event: %w", err)
+		}
+		return Batch{}, errors.New("s3event: payload is not a JSON object")
 	}
 	if env.Event == "s3:TestEvent" {
 		return Batch{Messages: []Message{{TestEvents: 1}}}, nil
@@ -161,10 +164,19 @@ func Parse(payload []byte) (Batch, error) {
 	direct := Message{}
 	for i, it := range items {
 		if it.err != nil {
-			direct.Problems = append(direct.Problems, change.Problem{
+			p := change.Problem{
 				Raw:    excerpt(it.raw),
 				Reason: fmt.Sprintf("record %d is not a valid event record: %v", i+1, it.err),
-			})
+			}
+			// An SQS record keeps its message id, so that the message can be
+			// named, and handed back to SQS when the digest fails.
+			if id, ok := sqsMessageID(it.raw); ok {
+				b.FromSQS = true
+				p.MessageID = id
+				b.Messages = append(b.Messages, Message{ID: id, Problems: []change.Problem{p}})
+				continue
+			}
+			direct.Problems = append(direct.Problems, p)
 			continue
 		}
 		if it.rec.EventSource == "aws:sqs" {
@@ -178,6 +190,23 @@ func Parse(payload []byte) (Batch, error) {
 		b.Messages = append(b.Messages, direct)
 	}
 	return b, nil
+}
+
+// sqsMessageID reads the message id of an SQS record whose other fields
+// do not decode.
+func sqsMessageID(raw []byte) (string, bool) {
+	var r struct {
+		EventSource json.RawMessage `json:"eventSource"`
+		MessageID   json.RawMessage `json:"messageId"`
+	}
+	if json.Unmarshal(raw, &r) != nil {
+		return "", false
+	}
+	var source, id string
+	if json.Unmarshal(r.EventSource, &source) != nil || source != "aws:sqs" || json.Unmarshal(r.MessageID, &id) != nil || id == "" {
+		return "", false
+	}
+	return id, true
 }
 
 // readSQS reads the S3 notification carried in one SQS message body.

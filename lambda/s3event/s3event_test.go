@@ -83,10 +83,11 @@ func TestShapes(t *testing.T) {
 		problems     int
 		tests        int
 		problemMatch string
+		errMatch     string
 	}{
 		{name: "not JSON", payload: `hello`, wantErr: true},
 		{name: "JSON but no records", payload: `{"foo":1}`, wantErr: true},
-		{name: "JSON array", payload: `[1,2]`, wantErr: true},
+		{name: "JSON array", payload: `[1,2]`, wantErr: true, errMatch: "not a JSON object"},
 		{name: "empty records", payload: `{"Records":[]}`},
 		{name: "direct test event", payload: `{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}`, tests: 1},
 		{name: "direct record", payload: `{"Records":[` + good + `]}`, changes: 1},
@@ -101,6 +102,8 @@ func TestShapes(t *testing.T) {
 			fromSQS: true, changes: 1, problems: 1, problemMatch: "not JSON"},
 		{name: "sqs body other JSON", payload: `{"Records":[` + sqsMessage("m1", `{"a":1}`) + `]}`, fromSQS: true, problems: 1, problemMatch: "not an S3 event"},
 		{name: "sqs test event", payload: `{"Records":[` + sqsMessage("m1", `{"Event":"s3:TestEvent"}`) + `]}`, fromSQS: true, tests: 1},
+		{name: "sqs record of the wrong type keeps its id", payload: `{"Records":[{"messageId":"m1","eventSource":"aws:sqs","body":5},` + sqsMessage("m2", `{"Records":[`+good+`]}`) + `]}`,
+			fromSQS: true, changes: 1, problems: 1, problemMatch: "not a valid event record"},
 		{name: "sqs without body", payload: `{"Records":[{"messageId":"m1","eventSource":"aws:sqs"}]}`, fromSQS: true, problems: 1, problemMatch: "no body"},
 		{name: "sns envelope in sqs", payload: `{"Records":[` + sqsMessage("m1", mustJSON(map[string]string{"Type": "Notification", "Message": `{"Records":[` + good + `]}`})) + `]}`,
 			fromSQS: true, changes: 1},
@@ -112,6 +115,9 @@ func TestShapes(t *testing.T) {
 				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
 			}
 			if err != nil {
+				if !strings.Contains(err.Error(), tc.errMatch) {
+					t.Fatalf("error %q lacks %q", err, tc.errMatch)
+				}
 				return
 			}
 			var changes, problems, tests int
