@@ -73,7 +73,7 @@ func (s *stack) suppressNotifier() {
 		"s3:GetObject and s3:GetObjectVersion (HeadObject and ranged GET of the version an event names) need an object ARN: the wildcard covers the objects of this stack's image bucket only.",
 		objectsOfImageBucket)
 	suppress(s.notifierPolicy, "AwsSolutions-IAM5",
-		"iam:ListUsers supports no resource-level permissions (the Service Authorization Reference lists no resource type for it), so its Resource must be *. It is read-only and turns the user ids in S3 events into names.",
+		"iam:ListUsers and iam:ListRoles support no resource-level permissions (the Service Authorization Reference lists no resource type for them), so their Resource must be *. They are read-only and turn the user and role ids in S3 events into names.",
 		"Resource::*")
 }
 

@@ -374,7 +374,8 @@ func (s *stack) addNotifier(assetDir string) {
 
 // notifierStatements are the notifier's rights. S3 read rights on the
 // bucket serve the enrichment that names people and tells new files from
-// replaced ones; iam:ListUsers turns the AIDA... ids in events into names.
+// replaced ones; iam:ListUsers and iam:ListRoles turn the AIDA... and
+// AROA... ids in events into names.
 func (s *stack) notifierStatements() *[]awsiam.PolicyStatement {
 	return &[]awsiam.PolicyStatement{
 		statement("WriteOwnLogs", awsiam.Effect_ALLOW, []string{"logs:CreateLogStream", "logs:PutLogEvents"}, s.notifierLogGroup.LogGroupArn()),
@@ -387,9 +388,12 @@ func (s *stack) notifierStatements() *[]awsiam.PolicyStatement {
 		statement("ReadObjects", awsiam.Effect_ALLOW, []string{"s3:GetObject", "s3:GetObjectVersion"}, s.bucket.ArnForObjects(jsii.String("*"))),
 		// ListObjectVersions: a new file has one version, a replaced one more.
 		statement("ListObjectVersions", awsiam.Effect_ALLOW, []string{"s3:ListBucketVersions"}, s.bucket.BucketArn()),
-		// iam:ListUsers supports no resource-level permissions (Service
-		// Authorization Reference: no resource type), so "*" it must be.
+		// iam:ListUsers and iam:ListRoles support no resource-level
+		// permissions (Service Authorization Reference: no resource type),
+		// so "*" it must be. ListRoles names the role of an assumed-role
+		// session (AROA...:session) in the e-mail.
 		statement("ListUserNames", awsiam.Effect_ALLOW, []string{"iam:ListUsers"}, jsii.String("*")),
+		statement("ListRoleNames", awsiam.Effect_ALLOW, []string{"iam:ListRoles"}, jsii.String("*")),
 	}
 }
 

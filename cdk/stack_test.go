@@ -425,6 +425,7 @@ func TestNotifierRights(t *testing.T) {
 		"ReadObjects":        {sorted("s3:GetObject", "s3:GetObjectVersion"), objectsOf(bucket, "*")},
 		"ListObjectVersions": {[]string{"s3:ListBucketVersions"}, getAtt(bucket, "Arn")},
 		"ListUserNames":      {[]string{"iam:ListUsers"}, "*"},
+		"ListRoleNames":      {[]string{"iam:ListRoles"}, "*"},
 	}
 	if len(got) != len(want) {
 		t.Errorf("statements %v, want exactly %d", keys(got), len(want))

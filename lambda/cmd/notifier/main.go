@@ -42,7 +42,8 @@ func run(log *slog.Logger) error {
 	// S3_USE_PATH_STYLE=true is for S3-compatible stores addressed by IP,
 	// such as MinIO in `make e2e`: bucket names cannot be host names there.
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = os.Getenv("S3_USE_PATH_STYLE") == "true" })
-	names := &who.Namer{Users: iam.NewFromConfig(cfg), PathPrefix: os.Getenv("IAM_USER_PATH")}
+	iamc := iam.NewFromConfig(cfg)
+	names := &who.Namer{Users: iamc, Roles: iamc, PathPrefix: os.Getenv("IAM_USER_PATH")}
 	h := &notifier.Handler{
 		TopicARN:  topic,
 		Publisher: sns.NewFromConfig(cfg),
