@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -565,7 +567,7 @@ func (s *stack) addOutputs() {
 	out("BucketConsoleUrl", "The agency's direct console address of the bucket (no bucket list needed)",
 		awscdk.Fn_Join(jsii.String(""), &[]*string{
 			jsii.String("https://s3.console.aws.amazon.com/s3/buckets/"), s.bucket.BucketName(),
-			jsii.String("?region="), awscdk.Aws_REGION(), jsii.String("&prefix="), jsii.String(s.cfg.KeyPrefix),
+			jsii.String("?region="), awscdk.Aws_REGION(), jsii.String("&prefix="), jsii.String(queryEscapeKeepSlash(s.cfg.KeyPrefix)),
 		}))
 	out("MediaUserName", "The agency's IAM user", s.user.UserName())
 	out("TopicArn", "Digests and alarms are published here", s.topic.TopicArn())
@@ -597,4 +599,10 @@ func statement(sid string, effect awsiam.Effect, actions []string, resources ...
 func withConditions(st awsiam.PolicyStatement, conditions *map[string]interface{}) awsiam.PolicyStatement {
 	st.AddConditions(conditions)
 	return st
+}
+
+// queryEscapeKeepSlash escapes a key prefix for a URL query, leaving its
+// slashes readable: "agency & co/" becomes "agency+%26+co/".
+func queryEscapeKeepSlash(p string) string {
+	return strings.ReplaceAll(url.QueryEscape(p), "%2F", "/")
 }

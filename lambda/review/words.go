@@ -104,7 +104,8 @@ func s3Words(rest string) string {
 	bucket, key, hasKey := strings.Cut(rest, "/")
 	switch {
 	case bucket == "*" && !hasKey:
-		return "every bucket"
+		// In IAM "*" matches "/" too: this is every object as well.
+		return "every bucket and every file in every bucket"
 	case bucket == "*" && key == "*":
 		return "every file in every bucket"
 	case strings.ContainsAny(bucket, "*?"):

@@ -44,7 +44,8 @@ func TestContract(t *testing.T) {
 		{name: "missing file", args: []string{"-event", filepath.Join(t.TempDir(), "nope.json")}, code: 1, stderr: "no such file"},
 		{name: "not JSON", args: []string{"-event", write(t, "bad.json", "{nope")}, code: 1, stderr: "is not JSON"},
 		{name: "JSON but no event", args: []string{"-event", write(t, "other.json", `{"a":1}`)}, last: `"error":"s3event: not an S3 or SQS event`},
-		{name: "bad world", args: []string{"-event", ev, "-world", write(t, "bw.json", "[")}, code: 1, stderr: "world"},
+		{name: "world not JSON", args: []string{"-event", ev, "-world", write(t, "bw.json", "[")}, code: 1, stderr: "world"},
+		{name: "world of the wrong shape", args: []string{"-event", ev, "-world", write(t, "ws.json", `{"iamUsers":"nope"}`)}, last: `"error":"replay: world file: `},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
