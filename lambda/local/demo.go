@@ -73,7 +73,8 @@ func Demo(ctx context.Context, o Options, out io.Writer) (err error) {
 	aws := "/usr/bin/aws --endpoint-url " + stack.S3Endpoint
 	b := stack.Bucket
 	fmt.Fprintf(out, `
-bucketbell runs on this machine, on 127.0.0.1 only:
+bucketbell runs on this machine, talking over 127.0.0.1 only (goaws, whose
+listen address is fixed, also answers on other interfaces while this runs):
   S3        MinIO at %[1]s: bucket %[2]s (versioned, with old-image.jpg in it)
             and %[3]s, which the agency may not touch
   queue     batches of up to %[4]d events, a %[5]v window, maxReceiveCount %[6]d (from the template)
