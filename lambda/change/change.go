@@ -72,6 +72,12 @@ func (c *Change) ID() ID {
 	return ID{Bucket: c.Bucket, Key: c.Key, VersionID: c.VersionID, Sequencer: c.Sequencer, EventName: c.EventName}
 }
 
+// HasVersion reports whether the event names a version. Unversioned
+// buckets send none, or the literal "null".
+func (c *Change) HasVersion() bool {
+	return c.VersionID != "" && c.VersionID != "null"
+}
+
 // Later reports whether sequencer a orders after b for the same key. S3
 // sequencers are hexadecimal strings of varying length: the shorter is
 // right-padded with zeros before a plain string comparison.

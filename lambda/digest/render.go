@@ -166,7 +166,7 @@ func line(c *change.Change, key string, col int) []byte {
 	}
 	// Versions matter to people only where something was removed: they
 	// name what to restore or what is gone. The JSON copy has them all.
-	if c.VersionID != "" && c.VersionID != "null" {
+	if c.HasVersion() {
 		switch c.Kind {
 		case change.DeletedRecoverable, change.ExpiredRecoverable:
 			facts = append(facts, "delete marker "+Text(c.VersionID))

@@ -260,7 +260,7 @@ func (r *run) sniff(ctx context.Context, c *change.Change) func() {
 
 // deleteMarker says how to undo a delete, and what the delete hid.
 func (r *run) deleteMarker(ctx context.Context, c *change.Change) {
-	if hasVersion(c) {
+	if c.HasVersion() {
 		c.Notes = append(c.Notes, "undo: "+UndoCommand(c.Bucket, c.Key, c.VersionID))
 	}
 	if r.e.Versions == nil {
@@ -429,10 +429,8 @@ func shellQuote(s string) string {
 	return b.String()
 }
 
-func hasVersion(c *change.Change) bool { return c.VersionID != "" && c.VersionID != "null" }
-
 func versionOf(c *change.Change) *string {
-	if hasVersion(c) {
+	if c.HasVersion() {
 		return aws.String(c.VersionID)
 	}
 	return nil
