@@ -138,11 +138,13 @@ func (n *Namer) Name(ctx context.Context, principal string) (string, error) {
 }
 
 // isUniqueID reports whether id looks like an IAM unique id of the kind
-// that prefix marks: 16 to 128 upper-case letters and digits. Anything else
-// (a MinIO access key, say) is never sent to IAM, which also keeps junk out
-// of the cache.
+// that prefix marks: the prefix, then upper-case letters and digits, at most
+// 128 in all. Real ids have 21 characters; shorter ones, as in hand-written
+// examples and test events, are looked up all the same. Anything else (a
+// MinIO access key, say) is never sent to IAM, which also keeps junk out of
+// the cache.
 func isUniqueID(id, prefix string) bool {
-	if len(id) < 16 || len(id) > 128 || !strings.HasPrefix(id, prefix) {
+	if len(id) <= len(prefix) || len(id) > 128 || !strings.HasPrefix(id, prefix) {
 		return false
 	}
 	for _, c := range id {

@@ -123,7 +123,7 @@ func TestNameWithoutLookups(t *testing.T) {
 }
 
 func TestNameUsers(t *testing.T) {
-	fake := users(aliceID, "mediacouser", bobID, "bob")
+	fake := users(aliceID, "mediacouser", bobID, "bob", "AIDAEXAMPLE", "short-id-user")
 	n := &Namer{Users: fake}
 	tests := []struct {
 		name      string
@@ -133,6 +133,8 @@ func TestNameUsers(t *testing.T) {
 		{name: "user", principal: "AWS:" + aliceID, want: "mediacouser"},
 		{name: "user without prefix", principal: bobID, want: "bob"},
 		{name: "user iam does not know", principal: "AWS:" + ghostID, want: "AWS:" + ghostID},
+		{name: "short example id", principal: "AWS:AIDAEXAMPLE", want: "short-id-user"},
+		{name: "bare prefix", principal: "AWS:AIDA", want: "AWS:AIDA"},
 		{name: "not a user id", principal: "minioadmin", want: "minioadmin"},
 		{name: "role session, no role lister", principal: "AWS:" + editorsID + ":alice", want: "session alice (role " + editorsID + ")"},
 	}
