@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -87,11 +88,22 @@ func variant(t *testing.T, name string) *fixture {
 	if err != nil {
 		t.Fatalf("variant %s: %v", name, err)
 	}
+	f := synthesize(t, "variant "+name, cfg, true)
+	fixtures[name] = f
+	return f
+}
+
+// synthesize builds the stack for cfg, with the cdk-nag packs when nag is
+// set, and reads its template.
+func synthesize(t *testing.T, what string, cfg Config, nag bool) *fixture {
+	t.Helper()
 	f := &fixture{}
-	must(t, "synthesize variant "+name, func() {
+	must(t, "synthesize "+what, func() {
 		app := NewApp()
 		f.stack = NewBucketbellStack(app, StackName, &BucketbellStackProps{Config: cfg, NotifierAssetDir: assetDir, ReviewerAssetDir: assetDir})
-		applyNagPacks(app)
+		if nag {
+			applyNagPacks(app)
+		}
 		f.tpl = assertions.Template_FromStack(f.stack, nil)
 	})
 	raw, err := json.Marshal(f.tpl.ToJSON())
@@ -101,8 +113,32 @@ func variant(t *testing.T, name string) *fixture {
 	if err := json.Unmarshal(raw, &f.json); err != nil {
 		t.Fatal(err)
 	}
-	fixtures[name] = f
 	return f
+}
+
+// wantStatement is a statement's expected actions (sorted) and resource.
+type wantStatement struct {
+	actions  []string
+	resource any
+}
+
+// checkStatements asserts that got holds exactly the statements of want,
+// each an Allow with those actions on that resource.
+func checkStatements(t *testing.T, got map[string]map[string]any, want map[string]wantStatement) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("statements %v, want exactly %d", keys(got), len(want))
+	}
+	for sid, w := range want {
+		st, ok := got[sid]
+		if !ok {
+			t.Errorf("no statement %s", sid)
+			continue
+		}
+		if st["Effect"] != "Allow" || !reflect.DeepEqual(strs(st["Action"]), w.actions) || jsonOf(st["Resource"]) != jsonOf(w.resource) {
+			t.Errorf("%s: %s", sid, jsonOf(st))
+		}
+	}
 }
 
 // applyNagPacks adds the three cdk-nag packs bucketbell must pass.

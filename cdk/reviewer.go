@@ -64,15 +64,10 @@ func (s *stack) addReviewer(assetDir string) {
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 	})
 
-	role := awsiam.NewRole(s.st, jsii.String("ReviewerRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("bucketbell reviewer: reads the agency user's IAM state, publishes access reviews"),
-	})
-	s.reviewerPolicy = awsiam.NewManagedPolicy(s.st, jsii.String("ReviewerPolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("bucketbell reviewer: least privilege, IAM read-only"),
-		Roles:       &[]awsiam.IRole{role},
-		Statements:  s.reviewerStatements(logGroup.LogGroupArn()),
-	})
+	var role awsiam.Role
+	role, s.reviewerPolicy = s.functionRole("Reviewer",
+		"bucketbell reviewer: reads the agency user's IAM state, publishes access reviews",
+		"bucketbell reviewer: least privilege, IAM read-only", s.reviewerStatements(logGroup.LogGroupArn()))
 
 	env := map[string]*string{
 		"TOPIC_ARN":       s.topic.TopicArn(),

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-
 	"github.com/bucketbell/bucketbell/lambda/review"
 )
 
@@ -204,10 +202,7 @@ func TestReviewerRights(t *testing.T) {
 	}
 	awsPolicies := map[string]any{"Fn::Join": []any{"", []any{"arn:", ref("AWS::Partition"), ":iam::aws:policy/*"}}}
 	got := statementsBySid(t, policy["PolicyDocument"])
-	want := map[string]struct {
-		actions  []string
-		resource any
-	}{
+	want := map[string]wantStatement{
 		"WriteOwnLogs": {sorted("logs:CreateLogStream", "logs:PutLogEvents"), getAtt(f.logicalID(t, "ReviewerLogGroup"), "Arn")},
 		"ReadAgencyUser": {sorted("iam:GetUser", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:ListMFADevices", "iam:GetLoginProfile",
 			"iam:ListUserPolicies", "iam:GetUserPolicy", "iam:ListAttachedUserPolicies", "iam:ListGroupsForUser"), getAtt(f.logicalID(t, "AgencyUser"), "Arn")},
@@ -217,18 +212,8 @@ func TestReviewerRights(t *testing.T) {
 		"EncryptReviews":      {sorted("kms:GenerateDataKey", "kms:Decrypt"), getAtt(f.logicalID(t, "TopicKey"), "Arn")},
 		"SendFailedReviews":   {[]string{"sqs:SendMessage"}, getAtt(f.logicalID(t, "ReviewDeadLetterQueue"), "Arn")},
 	}
-	if len(got) != len(want) {
-		t.Errorf("statements %v, want exactly %d", keys(got), len(want))
-	}
-	for sid, w := range want {
-		st, ok := got[sid]
-		if !ok {
-			t.Errorf("no statement %s", sid)
-			continue
-		}
-		if st["Effect"] != "Allow" || !reflect.DeepEqual(strs(st["Action"]), w.actions) || jsonOf(st["Resource"]) != jsonOf(w.resource) {
-			t.Errorf("%s: %s", sid, jsonOf(st))
-		}
+	checkStatements(t, got, want)
+	for sid, st := range got {
 		if c := st["Condition"]; c != nil && sid != "EncryptReviews" {
 			t.Errorf("%s has a condition %s", sid, jsonOf(c))
 		}
@@ -360,7 +345,7 @@ func TestReviewerEnvironmentSize(t *testing.T) {
 	if cfg.KeyPrefix != prefix {
 		t.Fatalf("keyPrefix %q is not the longest accepted", cfg.KeyPrefix)
 	}
-	for name, f := range map[string]*fixture{"default": variant(t, "default"), "longest keyPrefix": synth(t, cfg)} {
+	for name, f := range map[string]*fixture{"default": variant(t, "default"), "longest keyPrefix": synthesize(t, "longest keyPrefix", cfg, false)} {
 		values := map[string]string{}
 		for k, v := range longest {
 			id, attr, _ := strings.Cut(k, ".")
@@ -386,25 +371,6 @@ func suffix(attr string) string {
 		return ""
 	}
 	return "." + attr
-}
-
-// synth synthesizes a stack outside the named variants.
-func synth(t *testing.T, cfg Config) *fixture {
-	t.Helper()
-	f := &fixture{}
-	must(t, "synthesize", func() {
-		app := NewApp()
-		f.stack = NewBucketbellStack(app, StackName, &BucketbellStackProps{Config: cfg, NotifierAssetDir: assetDir, ReviewerAssetDir: assetDir})
-		f.tpl = assertions.Template_FromStack(f.stack, nil)
-	})
-	raw, err := json.Marshal(f.tpl.ToJSON())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &f.json); err != nil {
-		t.Fatal(err)
-	}
-	return f
 }
 
 // sampleValues are deploy-time values for the tokens in the policies.

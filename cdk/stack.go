@@ -329,21 +329,30 @@ func (s *stack) functionLogGroup(id, function string) awslogs.LogGroup {
 	})
 }
 
+// functionRole makes the role <name>Role for a function, with one
+// customer-managed policy <name>Policy holding every right it has, each
+// statement scoped to this stack's resources, instead of CDK's inline
+// grant policy and AWS's managed Lambda policy.
+func (s *stack) functionRole(name, roleDescription, policyDescription string, statements *[]awsiam.PolicyStatement) (awsiam.Role, awsiam.ManagedPolicy) {
+	role := awsiam.NewRole(s.st, jsii.String(name+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String(roleDescription),
+	})
+	policy := awsiam.NewManagedPolicy(s.st, jsii.String(name+"Policy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String(policyDescription),
+		Roles:       &[]awsiam.IRole{role},
+		Statements:  statements,
+	})
+	return role, policy
+}
+
 func (s *stack) addNotifier(assetDir string) {
 	s.notifierLogGroup = s.functionLogGroup("NotifierLogGroup", "notifier")
 
-	role := awsiam.NewRole(s.st, jsii.String("NotifierRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("bucketbell notifier: reads S3 events from the queue, publishes digests"),
-	})
-	// One customer-managed policy with every right the notifier has, each
-	// statement scoped to this stack's resources, instead of CDK's inline
-	// grant policy and AWS's managed Lambda policy.
-	s.notifierPolicy = awsiam.NewManagedPolicy(s.st, jsii.String("NotifierPolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("bucketbell notifier: least privilege"),
-		Roles:       &[]awsiam.IRole{role},
-		Statements:  s.notifierStatements(),
-	})
+	var role awsiam.Role
+	role, s.notifierPolicy = s.functionRole("Notifier",
+		"bucketbell notifier: reads S3 events from the queue, publishes digests",
+		"bucketbell notifier: least privilege", s.notifierStatements())
 
 	s.notifier = awslambda.NewFunction(s.st, jsii.String("Notifier"), &awslambda.FunctionProps{
 		Description:   jsii.String("bucketbell: turns S3 change events from the queue into digest e-mails on " + TopicName),

@@ -413,10 +413,7 @@ func TestNotifierRights(t *testing.T) {
 		t.Errorf("NotifierPolicy roles %s", jsonOf(policy["Roles"]))
 	}
 	got := statementsBySid(t, policy["PolicyDocument"])
-	want := map[string]struct {
-		actions  []string
-		resource any
-	}{
+	want := map[string]wantStatement{
 		"WriteOwnLogs":       {sorted("logs:CreateLogStream", "logs:PutLogEvents"), getAtt(f.logicalID(t, "NotifierLogGroup"), "Arn")},
 		"ConsumeEvents":      {sorted("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"), getAtt(queue, "Arn")},
 		"DecryptEvents":      {[]string{"kms:Decrypt"}, getAtt(f.logicalID(t, "QueueKey"), "Arn")},
@@ -427,19 +424,7 @@ func TestNotifierRights(t *testing.T) {
 		"ListUserNames":      {[]string{"iam:ListUsers"}, "*"},
 		"ListRoleNames":      {[]string{"iam:ListRoles"}, "*"},
 	}
-	if len(got) != len(want) {
-		t.Errorf("statements %v, want exactly %d", keys(got), len(want))
-	}
-	for sid, w := range want {
-		st, ok := got[sid]
-		if !ok {
-			t.Errorf("no statement %s", sid)
-			continue
-		}
-		if st["Effect"] != "Allow" || !reflect.DeepEqual(strs(st["Action"]), w.actions) || jsonOf(st["Resource"]) != jsonOf(w.resource) {
-			t.Errorf("%s: %s", sid, jsonOf(st))
-		}
-	}
+	checkStatements(t, got, want)
 	for _, sid := range []string{"DecryptEvents", "EncryptDigests"} {
 		if !strings.Contains(jsonOf(got[sid]["Condition"]), "kms:ViaService") {
 			t.Errorf("%s is not limited to use through its service: %s", sid, jsonOf(got[sid]))
