@@ -33,7 +33,6 @@ type Recorder struct {
 	Fail bool
 
 	mu  sync.Mutex
-	n   int
 	All []Published
 }
 
@@ -46,7 +45,6 @@ func (r *Recorder) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*s
 	}
 	p := Published{Subject: in.Subject, Message: in.Message, MessageStructure: in.MessageStructure}
 	r.All = append(r.All, p)
-	r.n++
 	if r.W != nil {
 		line, err := json.Marshal(p)
 		if err != nil {
@@ -56,7 +54,7 @@ func (r *Recorder) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*s
 			return nil, err
 		}
 	}
-	return &sns.PublishOutput{MessageId: aws.String("replay-" + strconv.Itoa(r.n))}, nil
+	return &sns.PublishOutput{MessageId: aws.String("replay-" + strconv.Itoa(len(r.All)))}, nil
 }
 
 // Result is the last line replay prints: the handler's response and error.
