@@ -468,7 +468,7 @@ func reason(err error) string {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out"
 	case errors.As(err, &api):
-		return fmt.Sprintf("%s", api.ErrorCode())
+		return api.ErrorCode()
 	default:
 		return "the request failed"
 	}
