@@ -449,6 +449,7 @@ func waitForChanges(t *testing.T, ctx context.Context, stack *Stack, since time.
 	var changes []digestChange
 	waitFor(t, ctx, stack, timeout, fmt.Sprintf("%d changes in digests", n), func() bool {
 		changes = changes[:0]
+		deliveries := 0
 		for _, d := range stack.Inbox.Deliveries() {
 			if d.Time.Before(since) {
 				continue
@@ -458,8 +459,12 @@ func waitForChanges(t *testing.T, ctx context.Context, stack *Stack, since time.
 				t.Fatalf("goaws delivered a message that is not a digest document: %v\n%s", err, d.Message)
 			}
 			changes = append(changes, doc.Changes...)
+			deliveries++
 		}
-		return len(changes) >= n
+		// goaws delivers to the subscriber before it answers the publish,
+		// and the capture records a publish when the answer passes back:
+		// wait for both sides before comparing them below.
+		return len(changes) >= n && len(publishedSince(stack, since)) >= deliveries
 	})
 	// Each successful publish reached the subscriber unchanged.
 	var delivered []string
