@@ -68,7 +68,10 @@ type Problem struct {
 	Reason    string `json:"reason"`
 }
 
-func entryJSON(c *change.Change) []byte {
+// NewEntry returns c as the document lists it. The change history
+// (package history) writes the same entries, so both describe a change
+// alike.
+func NewEntry(c *change.Change) Entry {
 	e := Entry{
 		Bucket: c.Bucket, Key: c.Key, EventName: c.EventName, Kind: c.Kind,
 		ETag: c.ETag, VersionID: c.VersionID, Sequencer: c.Sequencer,
@@ -82,7 +85,11 @@ func entryJSON(c *change.Change) []byte {
 	if !c.Time.IsZero() {
 		e.Time = c.Time.UTC().Format(time.RFC3339Nano)
 	}
-	return marshal(e)
+	return e
+}
+
+func entryJSON(c *change.Change) []byte {
+	return marshal(NewEntry(c))
 }
 
 // document renders the JSON copy listing the first n changes and p
