@@ -38,7 +38,24 @@ type Options struct {
 	// MaxBytes is the size budget of the envelope, MaxMessageBytes minus a
 	// margin when zero.
 	MaxBytes int
+	// Records name where the complete record of the digest's changes was
+	// kept (the change history), so that a reader can find the changes a
+	// bulk digest only counts. The e-mail's footer and the document's
+	// "records" name them.
+	Records []Record
 }
+
+// Record names one object of the change history.
+type Record struct {
+	// URI is the object's s3:// address.
+	URI string `json:"uri"`
+	// ConsoleURL opens the object in the S3 console.
+	ConsoleURL string `json:"consoleUrl,omitempty"`
+}
+
+// maxRecordsNamed bounds the records a digest names; a batch spans a few
+// dates at most, one record each.
+const maxRecordsNamed = 10
 
 // Message is a composed digest, ready to publish.
 type Message struct {
@@ -72,6 +89,7 @@ func Compose(changes []change.Change, problems []change.Problem, opt Options) Me
 	}
 	sortChanges(changes)
 	d := newDraft(changes, problems)
+	d.records = opt.Records[:min(len(opt.Records), maxRecordsNamed)]
 
 	nProblems := min(len(problems), maxProblemsListed)
 	if d.prefix[len(changes)] <= budget { // else it cannot fit whole
@@ -161,6 +179,8 @@ type draft struct {
 	// minimal drops the per-actor counts from the summary and the
 	// document: the last resort when even they do not fit.
 	minimal bool
+	// records are the change history's objects to name.
+	records []Record
 }
 
 func newDraft(changes []change.Change, problems []change.Problem) *draft {

@@ -35,6 +35,9 @@ type Document struct {
 	ListedProblems int       `json:"listedProblems"`
 	Changes        []Entry   `json:"changes"`
 	Problems       []Problem `json:"problems"`
+	// Records name the change history's objects that hold every change of
+	// this digest, listed or not; absent when none was written.
+	Records []Record `json:"records,omitempty"`
 }
 
 // Entry is one change in the document.
@@ -118,6 +121,7 @@ func (d *draft) document(n, p int) []byte {
 		problems[i] = Problem(pr)
 	}
 	head.Problems = problems
+	head.Records = d.records
 	// Marshal the head with an empty change list, then splice the
 	// pre-rendered entries into it.
 	head.Changes = []Entry{}

@@ -285,6 +285,12 @@ func (d *draft) text(n, p int) string {
 		}
 	}
 	b.WriteString("\n-- \nbucketbell digest. Times are UTC; sizes in binary units (1 KiB = 1,024 bytes).\n")
+	for _, r := range d.records {
+		b.WriteString("Every change is kept in " + Text(r.URI) + "\n")
+		if r.ConsoleURL != "" {
+			b.WriteString("  " + Text(r.ConsoleURL) + "\n")
+		}
+	}
 	return b.String()
 }
 
