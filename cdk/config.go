@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/mail"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,6 +26,10 @@ const (
 	SettingLifecycleEvents       = "lifecycleEvents"
 	SettingRestoreEvents         = "restoreEvents"
 	SettingReviewSchedule        = "reviewSchedule"
+	SettingAccessKeySerial       = "accessKeySerial"
+	SettingAgencySourceCidrs     = "agencySourceCidrs"
+	SettingNameRoles             = "nameRoles"
+	SettingHistoryDays           = "historyDays"
 )
 
 // Defaults of the optional settings.
@@ -34,7 +39,11 @@ const (
 	DefaultNoncurrentVersionDays = 30
 	// DefaultReviewSchedule runs the access review at 08:00 UTC on the
 	// first day of each month.
-	DefaultReviewSchedule = "cron(0 8 1 * ? *)"
+	DefaultReviewSchedule  = "cron(0 8 1 * ? *)"
+	DefaultAccessKeySerial = 1
+	// DefaultHistoryDays keeps the change history a little over a year, so
+	// that "what changed this time last year" has an answer.
+	DefaultHistoryDays = 400
 )
 
 // Limits of the numeric settings. The digest window is the event source
@@ -49,6 +58,15 @@ const (
 	// in it twice, and the reviewer gets the whole policy in its
 	// environment, which Lambda limits to 4 KB.
 	MaxKeyPrefixBytes = 256
+	MinHistoryDays    = 1
+	MaxHistoryDays    = 3650
+	// MaxAccessKeySerial is far more rotations than anyone needs; the
+	// bound only keeps typos such as 1e9 out.
+	MaxAccessKeySerial = 1000000
+	// MaxAgencySourceCidrs bounds the address ranges: each appears in the
+	// agency's policy, which the reviewer receives whole in its
+	// environment (Lambda allows 4 KB in all).
+	MaxAgencySourceCidrs = 5
 )
 
 // Config is one deployment's settings, validated and normalised.
@@ -80,6 +98,18 @@ type Config struct {
 	// ReviewSchedule is the EventBridge schedule expression, rate(...) or
 	// cron(...), on which the access review runs.
 	ReviewSchedule string
+	// AccessKeySerial rotates the agency's access key when raised: the
+	// next deploy creates a new key, stores it in the secret and deletes
+	// the old one.
+	AccessKeySerial int
+	// AgencySourceCidrs, when not empty, are the only public address
+	// ranges the agency's user may call AWS from, in canonical form.
+	AgencySourceCidrs []string
+	// NameRoles lets the notifier list IAM roles to name the role behind
+	// an assumed-role session.
+	NameRoles bool
+	// HistoryDays is how long the change history keeps its records.
+	HistoryDays int
 }
 
 // ConfigFromContext reads and validates the settings. lookup returns a CDK
@@ -100,6 +130,10 @@ func ConfigFromContext(lookup func(name string) any) (Config, error) {
 		LifecycleEvents:       r.boolean(SettingLifecycleEvents, false),
 		RestoreEvents:         r.boolean(SettingRestoreEvents, false),
 		ReviewSchedule:        r.schedule(SettingReviewSchedule, DefaultReviewSchedule),
+		AccessKeySerial:       r.integer(SettingAccessKeySerial, DefaultAccessKeySerial, 1, MaxAccessKeySerial),
+		AgencySourceCidrs:     r.cidrs(SettingAgencySourceCidrs),
+		NameRoles:             r.boolean(SettingNameRoles, false),
+		HistoryDays:           r.integer(SettingHistoryDays, DefaultHistoryDays, MinHistoryDays, MaxHistoryDays),
 	}
 	if err := errors.Join(r.errs...); err != nil {
 		return Config{}, err
@@ -374,6 +408,94 @@ func checkCron(fields []string) error {
 		return errors.New("use ? in exactly one of day-of-month and day-of-week, e.g. cron(0 8 1 * ? *) or cron(0 8 ? * MON *)")
 	}
 	return nil
+}
+
+// cidrs reads comma-separated IPv4 and IPv6 ranges. aws:SourceIp is the
+// caller's public address, so a range that can never be one (private,
+// loopback, link-local, shared, documentation-only ranges aside) would
+// lock the agency out, and /0 would restrict nothing.
+func (r *reader) cidrs(name string) []string {
+	s, ok := r.text(name)
+	if !ok {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(part)
+		if err != nil {
+			if addr, aErr := netip.ParseAddr(part); aErr == nil {
+				prefix = netip.PrefixFrom(addr, addr.BitLen()) // a lone address
+			} else {
+				r.fail(name, "%q is not an IPv4 or IPv6 range: write it as 203.0.113.0/24 or 2001:db8::/32", part)
+				continue
+			}
+		}
+		if prefix.Addr().Is4In6() {
+			r.fail(name, "%q: write IPv4 ranges in dotted form, as 203.0.113.0/24", part)
+			continue
+		}
+		if prefix.Bits() == 0 {
+			r.fail(name, "%q matches every address and restricts nothing: leave %s empty for no restriction", part, name)
+			continue
+		}
+		if why := notPublic(prefix); why != "" {
+			r.fail(name, "%q is %s: aws:SourceIp is the caller's public address, so it never matches (ask your network team for the office's public ranges)", part, why)
+			continue
+		}
+		canon := prefix.Masked().String()
+		if !seen[canon] {
+			seen[canon] = true
+			out = append(out, canon)
+		}
+	}
+	if len(out) == 0 {
+		r.fail(name, "%q holds no address range: leave it empty for no restriction", s)
+	}
+	if len(out) > MaxAgencySourceCidrs {
+		r.fail(name, "has %d ranges; at most %d fit the reviewer's environment: combine them into wider ones", len(out), MaxAgencySourceCidrs)
+	}
+	return out
+}
+
+// nonPublic are the ranges no request to AWS's public endpoints comes
+// from (IANA special-purpose registries, RFC 6890). Documentation ranges
+// (RFC 5737, RFC 3849) are allowed so that examples can use them.
+var nonPublic = []struct {
+	prefix netip.Prefix
+	what   string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), `"this network"`},
+	{netip.MustParsePrefix("10.0.0.0/8"), "a private range (RFC 1918)"},
+	{netip.MustParsePrefix("100.64.0.0/10"), "the carrier-grade NAT range (RFC 6598)"},
+	{netip.MustParsePrefix("127.0.0.0/8"), "loopback"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local"},
+	{netip.MustParsePrefix("172.16.0.0/12"), "a private range (RFC 1918)"},
+	{netip.MustParsePrefix("192.168.0.0/16"), "a private range (RFC 1918)"},
+	{netip.MustParsePrefix("224.0.0.0/3"), "multicast or reserved"},
+	{netip.MustParsePrefix("::/127"), "unspecified or loopback"},
+	{netip.MustParsePrefix("fc00::/7"), "a private range (unique local, RFC 4193)"},
+	{netip.MustParsePrefix("fe80::/10"), "link-local"},
+	{netip.MustParsePrefix("ff00::/8"), "multicast"},
+}
+
+// notPublic says why p holds no public address, or "" when it may. A range
+// that merely contains a private one (such as 0.0.0.0/1) is allowed: part
+// of it is public.
+func notPublic(p netip.Prefix) string {
+	for _, np := range nonPublic {
+		if np.prefix.Addr().Is4() != p.Addr().Is4() {
+			continue
+		}
+		if np.prefix.Bits() <= p.Bits() && np.prefix.Contains(p.Addr()) {
+			return np.what
+		}
+	}
+	return ""
 }
 
 func hasAnyPrefix(s string, prefixes ...string) bool {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -24,6 +27,8 @@ func TestConfigDefaults(t *testing.T) {
 		DigestWindowSeconds:   60,
 		NoncurrentVersionDays: 30,
 		ReviewSchedule:        "cron(0 8 1 * ? *)",
+		AccessKeySerial:       1,
+		HistoryDays:           400,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -68,6 +73,16 @@ func TestConfigValues(t *testing.T) {
 			func(c Config) bool { return c.ReviewSchedule == "cron(0 8 L 1/3 ? 2026-2030)" }},
 		{"schedule: first Monday", map[string]any{SettingReviewSchedule: "cron(0 8 ? * 2#1 *)"},
 			func(c Config) bool { return c.ReviewSchedule == "cron(0 8 ? * 2#1 *)" }},
+		{"source ranges: IPv4 and IPv6, canonical, deduplicated, a lone address", map[string]any{SettingAgencySourceCidrs: " 203.0.113.7/24 ,2001:DB8::/32, 203.0.113.0/24,198.51.100.9"},
+			func(c Config) bool {
+				return reflect.DeepEqual(c.AgencySourceCidrs, []string{"203.0.113.0/24", "2001:db8::/32", "198.51.100.9/32"})
+			}},
+		{"source ranges: a wide range that is partly private", map[string]any{SettingAgencySourceCidrs: "0.0.0.0/1"},
+			func(c Config) bool { return reflect.DeepEqual(c.AgencySourceCidrs, []string{"0.0.0.0/1"}) }},
+		{"source ranges: the most allowed", map[string]any{SettingAgencySourceCidrs: strings.Repeat("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff/128,", 9) + "203.0.113.0/24"},
+			func(c Config) bool { return len(c.AgencySourceCidrs) == 2 }},
+		{"access key serial, name roles, history days", map[string]any{SettingAccessKeySerial: float64(3), SettingNameRoles: true, SettingHistoryDays: "30"},
+			func(c Config) bool { return c.AccessKeySerial == 3 && c.NameRoles && c.HistoryDays == 30 }},
 		{"longest key prefix", map[string]any{SettingKeyPrefix: strings.Repeat("a", 255)},
 			func(c Config) bool { return len(c.KeyPrefix) == 256 }},
 		{"empty optional values mean defaults", map[string]any{SettingBucketName: "", SettingMediaUserName: " ", SettingDigestWindowSeconds: ""},
@@ -160,6 +175,30 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"reviewSchedule:", "not at(...)"}},
 		{"schedule: no closing parenthesis", map[string]any{SettingReviewSchedule: "cron(0 8 1 * ? *"},
 			[]string{"reviewSchedule:", "want rate(...) or cron(...)"}},
+		{"source range: every address", map[string]any{SettingAgencySourceCidrs: "0.0.0.0/0"},
+			[]string{`agencySourceCidrs: "0.0.0.0/0" matches every address and restricts nothing`}},
+		{"source range: every IPv6 address", map[string]any{SettingAgencySourceCidrs: "203.0.113.0/24,::/0"},
+			[]string{`agencySourceCidrs: "::/0" matches every address`}},
+		{"source range: private", map[string]any{SettingAgencySourceCidrs: "10.1.0.0/16"},
+			[]string{`agencySourceCidrs: "10.1.0.0/16" is a private range (RFC 1918)`, "public address"}},
+		{"source range: private IPv6", map[string]any{SettingAgencySourceCidrs: "fd12:3456::/48"},
+			[]string{`agencySourceCidrs: "fd12:3456::/48" is a private range (unique local`}},
+		{"source range: loopback, link-local, CGNAT", map[string]any{SettingAgencySourceCidrs: "127.0.0.1,169.254.1.0/24,100.64.0.0/16"},
+			[]string{`"127.0.0.1" is loopback`, `"169.254.1.0/24" is link-local`, `"100.64.0.0/16" is the carrier-grade NAT range`}},
+		{"source range: malformed", map[string]any{SettingAgencySourceCidrs: "203.0.113.0/33"},
+			[]string{`agencySourceCidrs: "203.0.113.0/33" is not an IPv4 or IPv6 range`}},
+		{"source range: a host name", map[string]any{SettingAgencySourceCidrs: "office.example.com"},
+			[]string{`agencySourceCidrs: "office.example.com" is not an IPv4 or IPv6 range`}},
+		{"source range: IPv4-mapped IPv6", map[string]any{SettingAgencySourceCidrs: "::ffff:203.0.113.0/120"},
+			[]string{"agencySourceCidrs:", "dotted form"}},
+		{"source ranges: only commas", map[string]any{SettingAgencySourceCidrs: ", ,"},
+			[]string{"agencySourceCidrs:", "holds no address range"}},
+		{"source ranges: too many", map[string]any{SettingAgencySourceCidrs: "1.0.0.0/24,2.0.0.0/24,3.0.0.0/24,4.0.0.0/24,5.0.0.0/24,6.0.0.0/24"},
+			[]string{"agencySourceCidrs: has 6 ranges; at most 5"}},
+		{"access key serial zero", map[string]any{SettingAccessKeySerial: "0"},
+			[]string{"accessKeySerial: 0 is out of range"}},
+		{"history days too many", map[string]any{SettingHistoryDays: float64(4000)},
+			[]string{"historyDays: 4000 is out of range: use 1 to 3650"}},
 		{"every error at once", map[string]any{SettingBucketName: "X", SettingDigestWindowSeconds: "x"},
 			[]string{"adminEmail: is required", "bucketName:", "digestWindowSeconds:"}},
 		{"a JSON object", map[string]any{SettingAdminEmail: map[string]any{"a": 1}},
@@ -195,5 +234,45 @@ func TestCheckAsset(t *testing.T) {
 	}
 	if err := CheckAsset("notifier", assetDir); err != nil {
 		t.Errorf("bootstrap present: %v", err)
+	}
+}
+
+// TestCdkJSONHoldsEverySetting: the settings that must persist live in
+// cdk.json's context, so that a deploy without -c flags keeps them. As
+// shipped, they are the defaults.
+func TestCdkJSONHoldsEverySetting(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "cdk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		App     string         `json:"app"`
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range settingNames() {
+		if _, ok := file.Context[name]; !ok && name != SettingAdminEmail {
+			t.Errorf("cdk.json's context lacks %s", name)
+		}
+	}
+	if _, ok := file.Context[SettingAdminEmail]; ok {
+		t.Errorf("cdk.json sets %s: make deploy ADMIN_EMAIL=... names it", SettingAdminEmail)
+	}
+	ctx := map[string]any{SettingAdminEmail: "admin@example.com"}
+	for k, v := range file.Context {
+		ctx[k] = v
+	}
+	got, err := ConfigFromContext(lookupOf(ctx))
+	if err != nil {
+		t.Fatalf("cdk.json's settings: %v", err)
+	}
+	want, _ := ConfigFromContext(lookupOf(map[string]any{SettingAdminEmail: "admin@example.com"}))
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cdk.json's settings\n got %+v\nwant the defaults %+v", got, want)
+	}
+	if len(settingNames()) != len(Config{}.Settings()) {
+		t.Errorf("settingNames lists %d settings, Config has %d", len(settingNames()), len(Config{}.Settings()))
 	}
 }

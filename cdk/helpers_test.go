@@ -45,6 +45,7 @@ func runTests(m *testing.M) int {
 // fixture is one synthesized stack, with the cdk-nag packs applied.
 type fixture struct {
 	stack awscdk.Stack
+	cfg   Config
 	tpl   assertions.Template
 	// json is the template as plain Go values, for checks that read more
 	// naturally in Go than as assertion matchers.
@@ -63,6 +64,8 @@ var variants = map[string]map[string]any{
 	"prefix":    {SettingKeyPrefix: "agency/uploads"},
 	"noconsole": {SettingConsoleAccess: "false"},
 	"nokey":     {SettingCLIAccessKey: "false"},
+	"nameroles": {SettingNameRoles: "true"},
+	"cidrs":     {SettingAgencySourceCidrs: "203.0.113.0/24, 2001:db8::/32"},
 	"custom": {
 		SettingBucketName: "acme-product-images", SettingMediaUserName: "agencyjane",
 		SettingDigestWindowSeconds: "300", SettingNoncurrentVersionDays: "90",
@@ -97,7 +100,7 @@ func variant(t *testing.T, name string) *fixture {
 // set, and reads its template.
 func synthesize(t *testing.T, what string, cfg Config, nag bool) *fixture {
 	t.Helper()
-	f := &fixture{}
+	f := &fixture{cfg: cfg}
 	must(t, "synthesize "+what, func() {
 		app := NewApp()
 		f.stack = NewBucketbellStack(app, StackName, &BucketbellStackProps{Config: cfg, NotifierAssetDir: assetDir, ReviewerAssetDir: assetDir})
@@ -253,6 +256,11 @@ func strs(v any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	return reflect.DeepEqual(sorted(a...), sorted(b...))
 }
 
 func sorted(s ...string) []string {

@@ -73,7 +73,7 @@ func (s *stack) suppressNotifier() {
 		"s3:GetObject and s3:GetObjectVersion (HeadObject and ranged GET of the version an event names) need an object ARN: the wildcard covers the objects of this stack's image bucket only.",
 		objectsOfImageBucket)
 	suppress(s.notifierPolicy, "AwsSolutions-IAM5",
-		"iam:ListUsers and iam:ListRoles support no resource-level permissions (the Service Authorization Reference lists no resource type for them), so their Resource must be *. They are read-only and turn the user and role ids in S3 events into names.",
+		"iam:ListUsers (and iam:ListRoles, only with the nameRoles setting) support no resource-level permissions (the Service Authorization Reference lists no resource type for them), so their Resource must be *. They are read-only and turn the user (and role) ids in S3 events into names.",
 		"Resource::*")
 }
 
@@ -102,7 +102,7 @@ func (s *stack) suppressAgency() {
 		"Object actions need an object ARN: the wildcard covers the keys of this stack's image bucket, under the keyPrefix setting when one is set, and nothing else.",
 		objectsOfImageBucket)
 	if s.accessKeySecret != nil {
-		suppressSecretFindings(s.accessKeySecret, "An IAM access key is rotated together with the agency, who keep it in their CLI configuration: raise accessKeySerial, redeploy and hand over the new secret (see README). Automatic rotation would break their uploads without warning.")
+		suppressSecretFindings(s.accessKeySecret, "An IAM access key is rotated together with the agency, who keep it in their CLI configuration: raise the accessKeySerial setting in cdk.json, redeploy and hand over the new secret (see cdk/README.md). Automatic rotation would break their uploads without warning.")
 	}
 	if s.passwordSecret == nil {
 		return

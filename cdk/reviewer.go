@@ -76,10 +76,11 @@ func (s *stack) addReviewer(assetDir string) {
 		// resolved at deploy time.
 		"INTENDED_POLICY": s.st.ToJsonString(s.agencyDocument, nil),
 	}
-	if s.accessKeySecret != nil {
-		// Named in the rotation commands of the review; the reviewer never
-		// reads the secret.
-		env["ACCESS_KEY_SECRET_ID"] = s.accessKeySecret.SecretArn()
+	if s.accessKey != nil {
+		// The id (not the secret) of the key the stack made: the review
+		// tells it from keys made by hand, which are not intended, and
+		// rotates it through the stack (accessKeySerial).
+		env["STACK_ACCESS_KEY_ID"] = s.accessKey.AccessKeyId()
 	}
 	s.reviewer = awslambda.NewFunction(s.st, jsii.String("Reviewer"), &awslambda.FunctionProps{
 		Description:  jsii.String("bucketbell: reviews the access of IAM user " + s.cfg.MediaUserName + " and publishes the review on " + TopicName),

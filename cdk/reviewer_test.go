@@ -53,7 +53,7 @@ func TestReviewerFunction(t *testing.T) {
 		variant string
 		env     []string
 	}{
-		{"default", []string{"ACCESS_KEY_SECRET_ID", "INTENDED_POLICY", "MEDIA_USER_NAME", "TOPIC_ARN"}},
+		{"default", []string{"INTENDED_POLICY", "MEDIA_USER_NAME", "STACK_ACCESS_KEY_ID", "TOPIC_ARN"}},
 		{"nokey", []string{"INTENDED_POLICY", "MEDIA_USER_NAME", "TOPIC_ARN"}},
 	}
 	for _, tt := range tests {
@@ -67,8 +67,9 @@ func TestReviewerFunction(t *testing.T) {
 				"TOPIC_ARN":       ref(f.logicalID(t, "NotificationTopic")),
 				"MEDIA_USER_NAME": ref(f.logicalID(t, "AgencyUser")),
 			}
-			if _, ok := env["ACCESS_KEY_SECRET_ID"]; ok {
-				want["ACCESS_KEY_SECRET_ID"] = ref(f.logicalID(t, "AccessKeySecret"))
+			if _, ok := env["STACK_ACCESS_KEY_ID"]; ok {
+				// The key's id, which Ref returns; never its secret.
+				want["STACK_ACCESS_KEY_ID"] = ref(f.logicalID(t, "AgencyAccessKey"))
 			}
 			for k, w := range want {
 				if jsonOf(env[k]) != jsonOf(w) {
@@ -279,10 +280,13 @@ func TestReviewerRights(t *testing.T) {
 // user reviews clean against it.
 func TestIntendedPolicy(t *testing.T) {
 	sids := map[string][]string{
-		"default":   {SidListBucket, SidReadWriteObjects, SidDenyVersionDeletion, SidDenyAclChanges, SidDenyBucketConfig, SidReadAccountSecurity, SidCreateOwnMfaDevice, SidManageOwnPasswordMfa, SidDenyConsoleWithoutMfa},
-		"noconsole": {SidListBucket, SidReadWriteObjects, SidDenyVersionDeletion, SidDenyAclChanges, SidDenyBucketConfig, SidDenyConsoleWithoutMfa},
+		"default": {SidListBucket, SidReadWriteObjects, SidDenyVersionDeletion, SidDenyAclChanges, SidDenyBucketConfig, SidDenyOtherStorage, SidDenyOtherEncryption,
+			SidReadAccountSecurity, SidCreateOwnMfaDevice, SidManageOwnPasswordMfa, SidDenyConsoleWithoutMfa, SidDenyIamWithAccessKey},
+		"noconsole": {SidListBucket, SidReadWriteObjects, SidDenyVersionDeletion, SidDenyAclChanges, SidDenyBucketConfig, SidDenyOtherStorage, SidDenyOtherEncryption,
+			SidDenyConsoleWithoutMfa, SidDenyIamWithAccessKey},
 	}
-	sids["prefix"], sids["custom"], sids["nokey"] = sids["default"], sids["default"], sids["default"]
+	sids["prefix"], sids["custom"], sids["nokey"], sids["nameroles"] = sids["default"], sids["default"], sids["default"], sids["default"]
+	sids["cidrs"] = append(append([]string(nil), sids["default"]...), SidDenyOutsideNetworks)
 	for name := range variants {
 		t.Run(name, func(t *testing.T) {
 			f := variant(t, name)
@@ -322,9 +326,12 @@ func TestIntendedPolicy(t *testing.T) {
 
 // TestReviewerEnvironmentSize: Lambda allows 4 KB of environment variables
 // in all. Measured with the longest values the tokens can take, and the
-// longest keyPrefix the settings accept, it must leave a quarter spare.
+// longest keyPrefix and address ranges the settings accept, it must leave
+// an eighth spare for variables yet to come. (A quarter until the address
+// ranges came: the guardrail Denies were widened to all of S3 to make room
+// for them, and the number of ranges is capped to fit.)
 func TestReviewerEnvironmentSize(t *testing.T) {
-	const limit, budget = 4096, 3072
+	const limit, budget = 4096, 3584
 	longest := map[string]string{
 		"AWS::Partition": "aws-us-gov",
 		"AWS::AccountId": "123456789012",
@@ -333,19 +340,24 @@ func TestReviewerEnvironmentSize(t *testing.T) {
 		"ImageBucket.Arn":   "arn:aws-us-gov:s3:::" + strings.Repeat("b", 63),
 		"NotificationTopic": "arn:aws-us-gov:sns:ap-southeast-5:123456789012:" + TopicName,
 		"AgencyUser":        strings.Repeat("u", 64),
-		// CloudFormation names a secret after its stack and logical id,
-		// and Secrets Manager adds six random characters.
-		"AccessKeySecret": "arn:aws-us-gov:secretsmanager:ap-southeast-5:123456789012:secret:AccessKeySecret3B8AA135-" + strings.Repeat("s", 12) + "-AbCdEf",
+		// Access key ids have 20 characters.
+		"AgencyAccessKey": "AKIA" + strings.Repeat("K", 16),
 	}
+	// The longest keyPrefix and as many of the longest address ranges as
+	// the settings accept.
 	prefix := strings.Repeat("p", MaxKeyPrefixBytes-1) + "/"
-	cfg, err := ConfigFromContext(lookupOf(map[string]any{SettingAdminEmail: "admin@example.com", SettingKeyPrefix: prefix}))
+	var cidrs []string
+	for i := range MaxAgencySourceCidrs {
+		cidrs = append(cidrs, fmt.Sprintf("2001:db8:ffff:ffff:ffff:ffff:ffff:ff%02x/128", i))
+	}
+	cfg, err := ConfigFromContext(lookupOf(map[string]any{SettingAdminEmail: "admin@example.com", SettingKeyPrefix: prefix, SettingAgencySourceCidrs: strings.Join(cidrs, ",")}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.KeyPrefix != prefix {
-		t.Fatalf("keyPrefix %q is not the longest accepted", cfg.KeyPrefix)
+	if cfg.KeyPrefix != prefix || len(cfg.AgencySourceCidrs) != MaxAgencySourceCidrs {
+		t.Fatalf("keyPrefix %q and %d ranges are not the longest accepted", cfg.KeyPrefix, len(cfg.AgencySourceCidrs))
 	}
-	for name, f := range map[string]*fixture{"default": variant(t, "default"), "longest keyPrefix": synthesize(t, "longest keyPrefix", cfg, false)} {
+	for name, f := range map[string]*fixture{"default": variant(t, "default"), "longest keyPrefix and ranges": synthesize(t, "longest settings", cfg, false)} {
 		values := map[string]string{}
 		for k, v := range longest {
 			id, attr, _ := strings.Cut(k, ".")

@@ -66,10 +66,6 @@ const (
 	multipartAbortDays = 7
 	// accessLogDays is how long S3 server access logs are kept.
 	accessLogDays = 365
-	// accessKeySerial rotates the agency's access key when raised: the next
-	// deploy creates a new key, stores it in the secret and deletes the old
-	// one, so hand the new one over right away.
-	accessKeySerial = 1
 	// logRetention is how long the functions' own logs are kept.
 	logRetention = awslogs.RetentionDays_THREE_MONTHS
 )
@@ -103,17 +99,19 @@ type stack struct {
 	st  awscdk.Stack
 	cfg Config
 
-	queueKey, topicKey awskms.Key
+	topicKey           awskms.Key
 	logBucket, bucket  awss3.Bucket
 	queue, deadLetters awssqs.Queue
 	topic              awssns.Topic
 	notifier           awslambda.Function
 	notifierLogGroup   awslogs.LogGroup
+	alarmNames         []string
 	notifierPolicy     awsiam.ManagedPolicy
 	agencyDocument     awsiam.PolicyDocument
 	agencyPolicy       awsiam.ManagedPolicy
 	user               awsiam.User
 	passwordSecret     awssecretsmanager.Secret // nil without console access
+	accessKey          awsiam.AccessKey         // nil without an access key
 	accessKeySecret    awssecretsmanager.Secret // nil without an access key
 	reviewer           awslambda.Function
 	reviewerLogGroup   awslogs.LogGroup
@@ -151,12 +149,6 @@ func NewBucketbellStack(scope constructs.Construct, id string, props *Bucketbell
 }
 
 func (s *stack) addKeys() {
-	s.queueKey = awskms.NewKey(s.st, jsii.String("QueueKey"), &awskms.KeyProps{
-		Description:       jsii.String("bucketbell: encrypts the S3 event queue and its dead-letter queue"),
-		EnableKeyRotation: jsii.Bool(true),
-		// Nothing outlives the queues that this key encrypts.
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
 	s.topicKey = awskms.NewKey(s.st, jsii.String("TopicKey"), &awskms.KeyProps{
 		Description:       jsii.String("bucketbell: encrypts the digests and reviews on " + TopicName + " and the functions' logs, which repeat them"),
 		EnableKeyRotation: jsii.Bool(true),
@@ -164,12 +156,32 @@ func (s *stack) addKeys() {
 	})
 	// CloudWatch alarms publish to the encrypted topic as the CloudWatch
 	// service, which IAM policies cannot grant: only the key policy can.
+	// The conditions are the confused-deputy protection AWS documents for
+	// it: only this account's alarms of this stack (SNS developer guide,
+	// "Enable compatibility between event sources from AWS services and
+	// encrypted topics"; CloudWatch user guide, "Confused deputy
+	// prevention"). The topic policy holds the same conditions.
 	s.topicKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 		Resources:  jsii.Strings("*"),
+		Conditions: s.fromStackAlarms(),
 	}), jsii.Bool(false))
+}
+
+// fromStackAlarms are the conditions under which the CloudWatch service
+// acts for this stack's alarms only.
+func (s *stack) fromStackAlarms() *map[string]interface{} {
+	return &map[string]interface{}{
+		"ArnLike": map[string]interface{}{
+			"aws:SourceArn": awscdk.Fn_Join(jsii.String(""), &[]*string{
+				jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":cloudwatch:"), awscdk.Aws_REGION(),
+				jsii.String(":"), awscdk.Aws_ACCOUNT_ID(), jsii.String(":alarm:"), s.alarmName("*"),
+			}),
+		},
+		"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
+	}
 }
 
 func (s *stack) addBuckets() {
@@ -236,16 +248,24 @@ func (s *stack) addBuckets() {
 
 func (s *stack) addQueues() {
 	window := float64(s.cfg.DigestWindowSeconds)
+	// SSE-SQS, with keys SQS manages: S3 can send to such a queue with no
+	// key permission at all, which is the configuration the S3 user guide
+	// documents ("Walkthrough: Configuring a bucket for notifications",
+	// and "Amazon SQS queue destination": a queue with SSE-KMS needs a
+	// customer managed key whose policy lets S3 in). A customer managed key
+	// would add a key policy for S3 whose conditions AWS does not document
+	// for this pair, and if S3 could not use it the deploy would fail with
+	// "Unable to validate the following destination configurations", or
+	// worse, events would be lost. The events hold keys, sizes and
+	// requester ids, all of which the e-mails repeat.
 	s.deadLetters = awssqs.NewQueue(s.st, jsii.String("EventDeadLetterQueue"), &awssqs.QueueProps{
-		Encryption:          awssqs.QueueEncryption_KMS,
-		EncryptionMasterKey: s.queueKey,
-		EnforceSSL:          jsii.Bool(true),
-		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 	})
 	s.queue = awssqs.NewQueue(s.st, jsii.String("EventQueue"), &awssqs.QueueProps{
-		Encryption:          awssqs.QueueEncryption_KMS,
-		EncryptionMasterKey: s.queueKey,
-		EnforceSSL:          jsii.Bool(true),
+		Encryption: awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL: jsii.Bool(true),
 		// Room for a long outage of the notifier: events wait up to 14
 		// days, or move to the dead-letter queue after maxReceiveCount.
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
@@ -279,15 +299,7 @@ func (s *stack) addTopic() {
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sns:Publish"),
 		Resources:  &[]*string{s.topic.TopicArn()},
-		Conditions: &map[string]interface{}{
-			"ArnLike": map[string]interface{}{
-				"aws:SourceArn": awscdk.Fn_Join(jsii.String(""), &[]*string{
-					jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":cloudwatch:"), awscdk.Aws_REGION(),
-					jsii.String(":"), awscdk.Aws_ACCOUNT_ID(), jsii.String(":alarm:"), s.alarmName("*"),
-				}),
-			},
-			"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
-		},
+		Conditions: s.fromStackAlarms(),
 	}))
 }
 
@@ -365,9 +377,7 @@ func (s *stack) addNotifier(assetDir string) {
 		Role:          role,
 		LogGroup:      s.notifierLogGroup,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
-		Environment: &map[string]*string{
-			"TOPIC_ARN": s.topic.TopicArn(),
-		},
+		Environment: s.notifierEnvironment(),
 	})
 
 	mapping := awslambda.NewEventSourceMapping(s.st, jsii.String("NotifierEventSource"), &awslambda.EventSourceMappingProps{
@@ -383,29 +393,47 @@ func (s *stack) addNotifier(assetDir string) {
 	mapping.Node().AddDependency(s.notifierPolicy)
 }
 
+// notifierEnvironment is what the notifier reads at start (see
+// lambda/cmd/notifier).
+func (s *stack) notifierEnvironment() *map[string]*string {
+	env := map[string]*string{"TOPIC_ARN": s.topic.TopicArn()}
+	if s.cfg.NameRoles {
+		env["NAME_ROLES"] = jsii.String("true")
+	}
+	return &env
+}
+
 // notifierStatements are the notifier's rights. S3 read rights on the
 // bucket serve the enrichment that names people and tells new files from
-// replaced ones; iam:ListUsers and iam:ListRoles turn the AIDA... and
-// AROA... ids in events into names.
+// replaced ones; iam:ListUsers (and with nameRoles iam:ListRoles) turn the
+// AIDA... (and AROA...) ids in events into names.
 func (s *stack) notifierStatements() *[]awsiam.PolicyStatement {
-	return &[]awsiam.PolicyStatement{
+	sts := []awsiam.PolicyStatement{
 		statement("WriteOwnLogs", awsiam.Effect_ALLOW, []string{"logs:CreateLogStream", "logs:PutLogEvents"}, s.notifierLogGroup.LogGroupArn()),
 		statement("ConsumeEvents", awsiam.Effect_ALLOW, []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"}, s.queue.QueueArn()),
-		withConditions(statement("DecryptEvents", awsiam.Effect_ALLOW, []string{"kms:Decrypt"}, s.queueKey.KeyArn()), viaService("sqs")),
 		s.publishStatement("PublishDigests"),
 		s.topicKeyStatement("EncryptDigests"),
 		// HeadObject and ranged GETs of the version an event names; reading
 		// a version by id needs s3:GetObjectVersion.
 		statement("ReadObjects", awsiam.Effect_ALLOW, []string{"s3:GetObject", "s3:GetObjectVersion"}, s.bucket.ArnForObjects(jsii.String("*"))),
-		// ListObjectVersions: a new file has one version, a replaced one more.
-		statement("ListObjectVersions", awsiam.Effect_ALLOW, []string{"s3:ListBucketVersions"}, s.bucket.BucketArn()),
-		// iam:ListUsers and iam:ListRoles support no resource-level
-		// permissions (Service Authorization Reference: no resource type),
-		// so "*" it must be. ListRoles names the role of an assumed-role
-		// session (AROA...:session) in the e-mail.
+		// ListObjectVersions: a new file has one version, a replaced one
+		// more. s3:ListBucket adds no knowledge to that (the version list
+		// names every key too), but without it S3 answers 403 instead of
+		// 404 for an object that is gone (S3 API reference, GetObject and
+		// HeadObject, "Permissions"), and the e-mail would call a deleted
+		// file unreadable.
+		statement("ListObjectVersions", awsiam.Effect_ALLOW, []string{"s3:ListBucket", "s3:ListBucketVersions"}, s.bucket.BucketArn()),
+		// iam:ListUsers supports no resource-level permissions (Service
+		// Authorization Reference: no resource type), so "*" it must be.
 		statement("ListUserNames", awsiam.Effect_ALLOW, []string{"iam:ListUsers"}, jsii.String("*")),
-		statement("ListRoleNames", awsiam.Effect_ALLOW, []string{"iam:ListRoles"}, jsii.String("*")),
 	}
+	if s.cfg.NameRoles {
+		// ListRoles returns every role's trust policy too: opt-in only.
+		// Without it a role session is shown by its session name and
+		// role id.
+		sts = append(sts, statement("ListRoleNames", awsiam.Effect_ALLOW, []string{"iam:ListRoles"}, jsii.String("*")))
+	}
+	return &sts
 }
 
 // publishStatement lets a function publish to the topic.
@@ -429,16 +457,14 @@ func viaService(service string) *map[string]interface{} {
 }
 
 func (s *stack) addBucketNotifications() {
-	// S3 may send to the queue, and use its key, only on behalf of this
-	// bucket. (CDK's own SqsDestination would also add an unconditioned
-	// key grant for every S3 bucket, and GetQueueAttributes/GetQueueUrl,
-	// which S3 does not need.) Without the key grant S3 cannot encrypt its
-	// events and they are lost (aws-cdk #29511).
-	fromBucket := &map[string]interface{}{"ArnLike": map[string]interface{}{"aws:SourceArn": s.bucket.BucketArn()}}
-	s3Service := &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil)}
+	// S3 may send to the queue only on behalf of this bucket in this
+	// account: the queue policy of the S3 user guide's walkthrough
+	// ("Configuring a bucket for notifications", "Step 1: Create an
+	// Amazon SQS queue"). CDK's own SqsDestination would also add
+	// GetQueueAttributes and GetQueueUrl, which S3 does not need.
 	s.queue.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowImageBucketEvents"),
-		Principals: s3Service,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sqs:SendMessage"),
 		Resources:  &[]*string{s.queue.QueueArn()},
 		Conditions: &map[string]interface{}{
@@ -446,15 +472,6 @@ func (s *stack) addBucketNotifications() {
 			"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
 		},
 	}))
-	s.queueKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowImageBucketEventsEncryption"),
-		Principals: s3Service,
-		Actions:    jsii.Strings("kms:GenerateDataKey*", "kms:Decrypt"),
-		Resources:  jsii.Strings("*"),
-		// SQS passes S3's aws:SourceArn on to KMS (SQS developer guide,
-		// "confused deputy protection").
-		Conditions: fromBucket,
-	}), jsii.Bool(false))
 
 	events := []awss3.EventType{awss3.EventType_OBJECT_CREATED, awss3.EventType_OBJECT_REMOVED}
 	if s.cfg.LifecycleEvents {
@@ -482,13 +499,14 @@ func (d *queueDestination) Bind(_ constructs.Construct, _ interfacesawss3.IBucke
 	return &awss3.BucketNotificationDestinationConfig{
 		Arn:          d.queue.QueueArn(),
 		Type:         awss3.BucketNotificationDestinationType_QUEUE,
-		Dependencies: &[]constructs.IDependable{d.queue, d.queue.EncryptionMasterKey()},
+		Dependencies: &[]constructs.IDependable{d.queue},
 	}
 }
 
 func (s *stack) addAlarms() {
 	period := awscdk.Duration_Minutes(jsii.Number(5))
 	add := func(id, name, description string, metric awscloudwatch.IMetric, threshold float64) {
+		s.alarmNames = append(s.alarmNames, *s.alarmName(name))
 		alarm := awscloudwatch.NewAlarm(s.st, jsii.String(id), &awscloudwatch.AlarmProps{
 			AlarmName:          s.alarmName(name),
 			AlarmDescription:   jsii.String(description),
@@ -541,11 +559,11 @@ func (s *stack) addAgency() {
 		s.passwordSecret = awssecretsmanager.NewSecret(s.st, jsii.String("ConsolePasswordSecret"), &awssecretsmanager.SecretProps{
 			Description: jsii.String("bucketbell: first console password of IAM user " + s.cfg.MediaUserName + "; it must be changed at first sign-in"),
 			GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-				PasswordLength:          jsii.Number(32),
-				RequireEachIncludedType: jsii.Bool(true), // passes any account password policy
-				// Characters that get lost or mangled when read aloud, pasted
-				// into e-mail or typed on other keyboards.
-				ExcludeCharacters: jsii.String("\"'`\\/@ |lI1O0"),
+				PasswordLength: jsii.Number(32),
+				// Lower and upper case, digits and symbols, at least one of
+				// each: the most an account password policy can require.
+				RequireEachIncludedType: jsii.Bool(true),
+				ExcludeCharacters:       jsii.String(passwordExcludedCharacters),
 			},
 			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 		})
@@ -555,7 +573,11 @@ func (s *stack) addAgency() {
 	s.user = awsiam.NewUser(s.st, jsii.String("AgencyUser"), props)
 
 	if s.cfg.CLIAccessKey {
-		key := awsiam.NewAccessKey(s.st, jsii.String("AgencyAccessKey"), &awsiam.AccessKeyProps{User: s.user, Serial: jsii.Number(accessKeySerial)})
+		// Raising the serial (setting accessKeySerial) replaces the key:
+		// CloudFormation creates the new one first, so the user must hold
+		// at most one other key then (IAM allows two).
+		key := awsiam.NewAccessKey(s.st, jsii.String("AgencyAccessKey"), &awsiam.AccessKeyProps{User: s.user, Serial: jsii.Number(float64(s.cfg.AccessKeySerial))})
+		s.accessKey = key
 		// The secret access key goes only here: never into an output.
 		s.accessKeySecret = awssecretsmanager.NewSecret(s.st, jsii.String("AccessKeySecret"), &awssecretsmanager.SecretProps{
 			Description: jsii.String("bucketbell: AWS CLI access key of IAM user " + s.cfg.MediaUserName),
@@ -584,6 +606,11 @@ func (s *stack) addOutputs() {
 	out("NotifierLogGroupName", "The notifier's logs", s.notifierLogGroup.LogGroupName())
 	out("ReviewerFunctionName", "The access reviewer; invoke it to review the agency's access now", s.reviewer.FunctionName())
 	out("ReviewerLogGroupName", "The access reviewer's logs", s.reviewerLogGroup.LogGroupName())
+	out("AlarmNames", "The stack's alarms, comma-separated", jsii.String(strings.Join(s.alarmNames, ",")))
+	// The settings this stack was deployed with: make deploy compares the
+	// next deploy's settings with them and warns before a security
+	// setting changes; make verify-deploy reads the digest window.
+	out("Settings", "The settings of this deployment (JSON)", jsii.String(s.cfg.JSON()))
 	if s.passwordSecret != nil {
 		out("ConsoleSignInUrl", "Where the agency signs in to the console",
 			awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), awscdk.Aws_ACCOUNT_ID(), jsii.String(".signin.aws.amazon.com/console")}))

@@ -53,8 +53,8 @@ func TestResourceProperties(t *testing.T) {
 			"VersioningConfiguration": map[string]any{"Status": "Enabled"},
 			"LoggingConfiguration":    assertions.Match_Absent(),
 		})},
-		{"queues are KMS-encrypted and keep events 14 days", "AWS::SQS::Queue", objectLike(map[string]any{
-			"KmsMasterKeyId":         assertions.Match_AnyValue(),
+		{"queues are encrypted (SSE-SQS) and keep events 14 days", "AWS::SQS::Queue", objectLike(map[string]any{
+			"SqsManagedSseEnabled":   true,
 			"MessageRetentionPeriod": 1209600,
 		})},
 		{"event queue redrives to the dead-letter queue after 5 receives", "AWS::SQS::Queue", objectLike(map[string]any{
@@ -132,7 +132,8 @@ func TestResourceCounts(t *testing.T) {
 		// The notifier, the reviewer and CDK's notification handler.
 		{"default", "AWS::Lambda::Function", 3},
 		{"default", "AWS::IAM::ManagedPolicy", 3},
-		{"default", "AWS::KMS::Key", 2},
+		// The topic key only: the event queues use SSE-SQS.
+		{"default", "AWS::KMS::Key", 1},
 		{"default", "AWS::IAM::User", 1},
 		{"default", "AWS::IAM::Group", 1},
 		{"default", "AWS::IAM::AccessKey", 1},
@@ -166,7 +167,6 @@ func TestRetention(t *testing.T) {
 		{"AccessLogBucketPolicy", "Retain"},
 		{"EventQueue", "Delete"},
 		{"EventDeadLetterQueue", "Delete"},
-		{"QueueKey", "Delete"},
 		{"TopicKey", "Delete"},
 		{"NotifierLogGroup", "Delete"},
 		{"ReviewerLogGroup", "Delete"},
@@ -290,25 +290,24 @@ func TestBucketNotifications(t *testing.T) {
 	}
 }
 
-// TestS3MaySendEvents: without the queue policy and the key grant, S3's
-// events are refused or silently lost.
+// TestS3MaySendEvents: without the queue policy S3's events are refused;
+// with a KMS key on the queue whose policy S3 could not use, they would be
+// lost. The event queues use SSE-SQS, which needs no key grant at all.
 func TestS3MaySendEvents(t *testing.T) {
 	f := variant(t, "default")
 	bucketArn := getAtt(f.logicalID(t, "ImageBucket"), "Arn")
 	queuePolicy := statementsBySidLenient(props(f.resource(t, "EventQueuePolicy"))["PolicyDocument"])
 	st := queuePolicy["AllowImageBucketEvents"]
 	if jsonOf(st["Principal"]) != `{"Service":"s3.amazonaws.com"}` || jsonOf(strs(st["Action"])) != `["sqs:SendMessage"]` ||
-		jsonOf(st["Condition"].(map[string]any)["ArnLike"]) != jsonOf(map[string]any{"aws:SourceArn": bucketArn}) {
+		jsonOf(st["Condition"].(map[string]any)["ArnLike"]) != jsonOf(map[string]any{"aws:SourceArn": bucketArn}) ||
+		jsonOf(st["Condition"].(map[string]any)["StringEquals"]) != jsonOf(map[string]any{"aws:SourceAccount": ref("AWS::AccountId")}) {
 		t.Errorf("queue policy statement %s", jsonOf(st))
 	}
-	keyPolicy := statementsBySidLenient(props(f.resource(t, "QueueKey"))["KeyPolicy"])
-	st = keyPolicy["AllowImageBucketEventsEncryption"]
-	if jsonOf(st["Principal"]) != `{"Service":"s3.amazonaws.com"}` || jsonOf(strs(st["Action"])) != `["kms:Decrypt","kms:GenerateDataKey*"]` {
-		t.Errorf("queue key statement %s", jsonOf(st))
-	}
-	queue := props(f.resource(t, "EventQueue"))
-	if jsonOf(queue["KmsMasterKeyId"]) != jsonOf(getAtt(f.logicalID(t, "QueueKey"), "Arn")) {
-		t.Errorf("event queue key %s", jsonOf(queue["KmsMasterKeyId"]))
+	for _, q := range []string{"EventQueue", "EventDeadLetterQueue"} {
+		p := props(f.resource(t, q))
+		if p["SqsManagedSseEnabled"] != true || p["KmsMasterKeyId"] != nil {
+			t.Errorf("%s: SqsManagedSseEnabled %v, KmsMasterKeyId %s; want SSE-SQS", q, p["SqsManagedSseEnabled"], jsonOf(p["KmsMasterKeyId"]))
+		}
 	}
 }
 
@@ -336,13 +335,22 @@ func TestTopic(t *testing.T) {
 	t.Run("CloudWatch alarms may use the key and publish", func(t *testing.T) {
 		key := statementsBySidLenient(props(f.resource(t, "TopicKey"))["KeyPolicy"])
 		st := key["AllowCloudWatchAlarmsToPublish"]
-		if jsonOf(st["Principal"]) != `{"Service":"cloudwatch.amazonaws.com"}` || jsonOf(strs(st["Action"])) != `["kms:Decrypt","kms:GenerateDataKey*"]` {
+		// Only this account's alarms of this stack, in the key policy as in
+		// the topic policy.
+		fromStackAlarms := jsonOf(map[string]any{
+			"ArnLike": map[string]any{"aws:SourceArn": map[string]any{"Fn::Join": []any{"", []any{
+				"arn:", ref("AWS::Partition"), ":cloudwatch:", ref("AWS::Region"), ":", ref("AWS::AccountId"), ":alarm:bucketbell-*",
+			}}}},
+			"StringEquals": map[string]any{"aws:SourceAccount": ref("AWS::AccountId")},
+		})
+		if jsonOf(st["Principal"]) != `{"Service":"cloudwatch.amazonaws.com"}` || jsonOf(strs(st["Action"])) != `["kms:Decrypt","kms:GenerateDataKey*"]` ||
+			jsonOf(st["Condition"]) != fromStackAlarms {
 			t.Errorf("topic key statement %s", jsonOf(st))
 		}
 		policy := statementsBySid(t, props(f.resource(t, "NotificationTopicPolicy"))["PolicyDocument"])
 		st = policy["AllowStackAlarmsToPublish"]
 		if jsonOf(st["Principal"]) != `{"Service":"cloudwatch.amazonaws.com"}` || jsonOf(st["Resource"]) != jsonOf(ref(topicID)) ||
-			!strings.Contains(jsonOf(st["Condition"]), `:alarm:bucketbell-*`) {
+			jsonOf(st["Condition"]) != fromStackAlarms {
 			t.Errorf("topic policy statement %s", jsonOf(st))
 		}
 	})
@@ -416,20 +424,31 @@ func TestNotifierRights(t *testing.T) {
 	want := map[string]wantStatement{
 		"WriteOwnLogs":       {sorted("logs:CreateLogStream", "logs:PutLogEvents"), getAtt(f.logicalID(t, "NotifierLogGroup"), "Arn")},
 		"ConsumeEvents":      {sorted("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"), getAtt(queue, "Arn")},
-		"DecryptEvents":      {[]string{"kms:Decrypt"}, getAtt(f.logicalID(t, "QueueKey"), "Arn")},
 		"PublishDigests":     {[]string{"sns:Publish"}, ref(topic)},
 		"EncryptDigests":     {sorted("kms:GenerateDataKey", "kms:Decrypt"), getAtt(f.logicalID(t, "TopicKey"), "Arn")},
 		"ReadObjects":        {sorted("s3:GetObject", "s3:GetObjectVersion"), objectsOf(bucket, "*")},
-		"ListObjectVersions": {[]string{"s3:ListBucketVersions"}, getAtt(bucket, "Arn")},
+		// s3:ListBucket makes S3 answer 404, not 403, for a file that is gone.
+		"ListObjectVersions": {sorted("s3:ListBucket", "s3:ListBucketVersions"), getAtt(bucket, "Arn")},
 		"ListUserNames":      {[]string{"iam:ListUsers"}, "*"},
-		"ListRoleNames":      {[]string{"iam:ListRoles"}, "*"},
 	}
 	checkStatements(t, got, want)
-	for _, sid := range []string{"DecryptEvents", "EncryptDigests"} {
-		if !strings.Contains(jsonOf(got[sid]["Condition"]), "kms:ViaService") {
-			t.Errorf("%s is not limited to use through its service: %s", sid, jsonOf(got[sid]))
-		}
+	if !strings.Contains(jsonOf(got["EncryptDigests"]["Condition"]), "kms:ViaService") {
+		t.Errorf("EncryptDigests is not limited to use through SNS: %s", jsonOf(got["EncryptDigests"]))
 	}
+	if env := jsonOf(props(f.resource(t, "Notifier"))["Environment"]); strings.Contains(env, "NAME_ROLES") {
+		t.Errorf("notifier environment %s names roles by default", env)
+	}
+
+	t.Run("nameRoles adds iam:ListRoles", func(t *testing.T) {
+		f := variant(t, "nameroles")
+		got := statementsBySid(t, props(f.resource(t, "NotifierPolicy"))["PolicyDocument"])
+		if st := got["ListRoleNames"]; st == nil || jsonOf(strs(st["Action"])) != `["iam:ListRoles"]` || st["Resource"] != "*" {
+			t.Errorf("ListRoleNames %s", jsonOf(st))
+		}
+		if env := props(f.resource(t, "Notifier"))["Environment"].(map[string]any)["Variables"].(map[string]any); env["NAME_ROLES"] != "true" {
+			t.Errorf("notifier environment %s", jsonOf(env))
+		}
+	})
 	check(t, "the mapping waits for the rights it needs", func() {
 		f.tpl.HasResource(jsii.String("AWS::Lambda::EventSourceMapping"), &map[string]any{
 			"DependsOn": assertions.Match_ArrayWith(&[]any{f.logicalID(t, "NotifierPolicy")}),

@@ -1,7 +1,9 @@
 // Command notifier is the Lambda function that turns S3 change events into
 // digest e-mails on the SNS topic named by TOPIC_ARN. IAM_USER_PATH scopes
 // the IAM user lookups that name principals (default: every user);
-// S3_USE_PATH_STYLE=true addresses S3 path-style (local stand-ins).
+// NAME_ROLES=true names the roles of assumed-role sessions too (the role
+// then needs iam:ListRoles); S3_USE_PATH_STYLE=true addresses S3
+// path-style (local stand-ins).
 package main
 
 import (
@@ -43,7 +45,11 @@ func run(log *slog.Logger) error {
 	// such as MinIO in `make e2e`: bucket names cannot be host names there.
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = os.Getenv("S3_USE_PATH_STYLE") == "true" })
 	iamc := iam.NewFromConfig(cfg)
-	names := &who.Namer{Users: iamc, Roles: iamc, PathPrefix: os.Getenv("IAM_USER_PATH")}
+	names := &who.Namer{Users: iamc, PathPrefix: os.Getenv("IAM_USER_PATH")}
+	if os.Getenv("NAME_ROLES") == "true" {
+		// Opt-in: iam:ListRoles reads every role's trust policy too.
+		names.Roles = iamc
+	}
 	h := &notifier.Handler{
 		TopicARN:  topic,
 		Publisher: sns.NewFromConfig(cfg),
