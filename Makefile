@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 export npm_config_update_notifier ?= false
 
-.PHONY: test vet fuzz replay replay-review build synth deploy destroy e2e demo bench clean
+.PHONY: test vet fuzz replay replay-review build synth deploy verify-deploy destroy e2e demo bench clean
 
 ## test: go vet and every test with -race, offline
 test: vet
@@ -81,6 +81,13 @@ deploy: $(BOOTSTRAPS) $(CDK_CLI)
 	$(CDK) synth --quiet $(CDK_CONTEXT) $(CDK_FLAGS)
 	$(GO) run ./cdk predeploy cdk.out/bucketbell.template.json
 	$(CDK) deploy --app cdk.out
+
+## verify-deploy: after a deploy, check the live stack with your AWS credentials: subscriptions, an upload's digest, an alarm's e-mail
+# It uploads and deletes one test image and forces one alarm to ALARM and
+# back (see cdk/README.md). VERIFY_FLAGS='-margin 5m' waits longer.
+verify-deploy:
+	@$(GO) build -o $(BUILD)/verify-deploy ./lambda/cmd/verify-deploy
+	@$(BUILD)/verify-deploy $(VERIFY_FLAGS)
 
 ## destroy: delete the stack; the image bucket and its access logs are kept
 # cdk destroy runs the app to find the stack and the app wants an address;

@@ -113,8 +113,10 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*events.
 		}
 		return r, nil
 	}
+	keys, omitted := loggedKeys(changes)
 	log.Info("digest published", "subject", msg.Subject, "changes", msg.Total, "listed", msg.Listed,
-		"duplicates", received-len(changes), "problems", len(problems), "bytes", len(msg.Envelope))
+		"duplicates", received-len(changes), "problems", len(problems), "bytes", len(msg.Envelope),
+		"keys", keys, "keysOmitted", omitted)
 	r := resp()
 	if r != nil {
 		// Unreadable messages the digest could only count go back to SQS,
@@ -129,6 +131,21 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*events.
 		}
 	}
 	return r, nil
+}
+
+// maxLoggedKeys bounds the keys the "digest published" line names: enough
+// for make verify-deploy to find its test object, small enough for a log
+// line when a digest holds thousands of changes.
+const maxLoggedKeys = 20
+
+// loggedKeys is the first maxLoggedKeys object keys of changes, and how
+// many are left out.
+func loggedKeys(changes []change.Change) ([]string, int) {
+	keys := make([]string, 0, min(len(changes), maxLoggedKeys))
+	for _, c := range changes[:min(len(changes), maxLoggedKeys)] {
+		keys = append(keys, c.Key)
+	}
+	return keys, len(changes) - len(keys)
 }
 
 // enrich gives enrichment the invocation's time less what composing and

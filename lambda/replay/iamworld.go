@@ -29,6 +29,7 @@ const exampleAccount = "123456789012"
 // The WORLD file is
 //
 //	{"now": "<RFC 3339>", "intended": <policy document>,
+//	 "stackAccessKeyId": "<id of the key the stack made>",
 //	 "user": {"UserName", "UserId", "Arn", "CreateDate", "PasswordLastUsed",
 //	          "LoginProfile", "MFADevices": [...],
 //	          "AccessKeys": [{"AccessKeyId", "Status", "CreateDate", "LastUsedDate", "LastUsedService"}],
@@ -36,9 +37,11 @@ const exampleAccount = "123456789012"
 //	          "AttachedPolicies": [{"PolicyName", "PolicyArn", "Document"}],
 //	          "Groups": [{"GroupName", "InlinePolicies": [...], "AttachedPolicies": [...]}]}}
 //
-// Missing fields mean absent. A Document is a JSON object or a string of
-// JSON, URL-encoded or not; a policy without one is unreadable, except the
-// broad AWS managed policies in knownAWSPolicies, named by ARN or name.
+// Missing fields mean absent: without "stackAccessKeyId" the stack made no
+// access key (cliAccessKey false), so every key of the user is one nobody
+// intended. A Document is a JSON object or a string of JSON, URL-encoded or
+// not; a policy without one is unreadable, except the broad AWS managed
+// policies in knownAWSPolicies, named by ARN or name.
 // MFADevices entries are serial strings or {"SerialNumber", "EnableDate"}
 // objects. Times are RFC 3339; a date alone or a time without zone is read
 // as UTC.
@@ -51,6 +54,10 @@ type IAMWorld struct {
 	Now time.Time
 	// Intended is the "intended" document as JSON text; "" when absent.
 	Intended string
+	// StackAccessKeyID is the id of the access key the stack made, as the
+	// reviewer reads it from STACK_ACCESS_KEY_ID; "" when the stack made
+	// none.
+	StackAccessKeyID string
 	// PageSize is how many items a list returns per page; 0 means 100.
 	PageSize int
 
@@ -108,9 +115,10 @@ func (t *worldTime) UnmarshalJSON(b []byte) error {
 }
 
 type worldFile struct {
-	Now      worldTime
-	Intended json.RawMessage
-	User     struct {
+	Now              worldTime
+	Intended         json.RawMessage
+	StackAccessKeyID string `json:"stackAccessKeyId"`
+	User             struct {
 		UserName         string
 		UserId           string
 		Arn              string
@@ -148,7 +156,7 @@ func LoadIAMWorld(data []byte) (*IAMWorld, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("replay: world: %w", err)
 	}
-	w := &IAMWorld{Now: f.Now.Time, account: exampleAccount, policies: map[string]string{}}
+	w := &IAMWorld{Now: f.Now.Time, StackAccessKeyID: f.StackAccessKeyID, account: exampleAccount, policies: map[string]string{}}
 	if text, err := documentText(f.Intended); err != nil {
 		return nil, fmt.Errorf("replay: world: intended: %w", err)
 	} else if text != "" {

@@ -25,6 +25,7 @@ func TestLoadIAMWorld(t *testing.T) {
 		wantMFA     int
 		wantPolicy  string // an action the inline policy "p" must allow, read back through IAM's encoding
 		wantNow     time.Time
+		wantKey     string // the stack's access key
 	}{
 		{name: "empty world", world: `{}`},
 		{name: "password used, no LoginProfile: console", world: `{"user":{"PasswordLastUsed":"2026-08-01T00:00:00Z"}}`, wantConsole: true},
@@ -39,6 +40,8 @@ func TestLoadIAMWorld(t *testing.T) {
 		{name: "document URL-encoded string", world: `{"user":{"InlinePolicies":[{"PolicyName":"p","Document":"%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AListBucket%22%2C%22Resource%22%3A%22*%22%7D%7D"}]}}`, wantPolicy: "s3:ListBucket"},
 		{name: "now with zone", world: `{"now":"2026-09-01T11:00:00+02:00"}`, wantNow: time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC)},
 		{name: "now as a date", world: `{"now":"2026-09-01"}`, wantNow: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)},
+		{name: "stack access key", world: `{"stackAccessKeyId":"AKIAEXAMPLEKEY000001"}`, wantKey: "AKIAEXAMPLEKEY000001"},
+		{name: "stack access key of the wrong type", world: `{"stackAccessKeyId":1}`, wantErr: "replay: world: "},
 		{name: "bad time", world: `{"now":"yesterday"}`, wantErr: `replay: world: time "yesterday": want RFC 3339`},
 		{name: "user of the wrong type", world: `{"user":5}`, wantErr: "replay: world: "},
 		{name: "not an object", world: `[1,2]`, wantErr: "replay: world: "},
@@ -59,6 +62,9 @@ func TestLoadIAMWorld(t *testing.T) {
 			}
 			if w.UserName() != DefaultUserName {
 				t.Errorf("user = %q", w.UserName())
+			}
+			if w.StackAccessKeyID != tt.wantKey {
+				t.Errorf("stack access key = %q, want %q", w.StackAccessKeyID, tt.wantKey)
 			}
 			if !w.Now.Equal(tt.wantNow) {
 				t.Errorf("now = %v, want %v", w.Now, tt.wantNow)

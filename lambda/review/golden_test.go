@@ -47,7 +47,7 @@ func TestGoldenReviews(t *testing.T) {
 			rec := &replay.Recorder{}
 			r := &review.Reviewer{
 				IAM: w, SNS: rec, TopicARN: "arn:aws:sns:us-east-1:123456789012:s3NotificationTopic",
-				UserName: w.UserName(), Intended: intended,
+				UserName: w.UserName(), Intended: intended, StackKeyID: w.StackAccessKeyID,
 				Now: func() time.Time { return w.Now },
 				Log: discard(),
 			}

@@ -43,6 +43,7 @@ type machineKey struct {
 	AgeDays         *int       `json:"ageDays,omitempty"`
 	LastUsedDate    *time.Time `json:"lastUsedDate,omitempty"`
 	LastUsedService string     `json:"lastUsedService,omitempty"`
+	MadeByStack     bool       `json:"madeByStack"`
 }
 
 type machineConsole struct {
@@ -69,7 +70,8 @@ func (r Review) Message() (string, error) {
 	}
 	for _, k := range r.User.AccessKeys {
 		mk := machineKey{AccessKeyID: k.AccessKeyID, Status: orDefault(k.Status, "Active"),
-			CreateDate: timeOrNil(k.CreateDate), LastUsedDate: timeOrNil(k.LastUsedDate), LastUsedService: k.LastUsedService}
+			CreateDate: timeOrNil(k.CreateDate), LastUsedDate: timeOrNil(k.LastUsedDate), LastUsedService: k.LastUsedService,
+			MadeByStack: r.User.StackKey(k)}
 		if !k.CreateDate.IsZero() {
 			age := days(k.CreateDate, r.Now)
 			mk.AgeDays = &age

@@ -24,12 +24,16 @@ const (
 // Kind names a kind of finding.
 type Kind string
 
-// The kinds of finding, in the order a review lists them.
+// The kinds of finding, in the order a review lists them. A key the stack
+// did not make comes before the stack's own key, because rotating the
+// stack's key needs the slot it takes.
 const (
 	KindMissingGuardrail Kind = "missing-guardrail"
 	KindDrift            Kind = "drift"
 	KindUnreadablePolicy Kind = "unreadable-policy"
 	KindConsoleNoMFA     Kind = "console-without-mfa"
+	KindUnintendedKey    Kind = "unintended-key"
+	KindMissingStackKey  Kind = "missing-stack-key"
 	KindOldKey           Kind = "old-key"
 	KindUnusedKey        Kind = "unused-key"
 )
@@ -56,8 +60,13 @@ type Review struct {
 
 // Build reviews u at now against the intended policy; a nil intended
 // policy skips the drift check and says so. keySecret names the Secrets
-// Manager secret the rotation commands store a new access key in; ""
-// means DefaultKeySecret(user).
+// Manager secret that holds the stack's access key, for the command that
+// hands a new key over; "" names the stack's AccessKeySecretArn output
+// instead.
+//
+// Keys are judged by one procedure: the stack's key (u.StackKeyID) is
+// rotated and removed only through the stack, and any other key is not
+// intended, so it is deactivated and deleted.
 func Build(u User, intended *Document, now time.Time, keySecret string) Review {
 	u = sanitizeUser(u)
 	now = now.UTC()
@@ -86,15 +95,28 @@ func Build(u User, intended *Document, now time.Time, keySecret string) Review {
 	if u.LoginProfile != nil && len(u.MFADevices) == 0 {
 		r.Findings = append(r.Findings, noMFAFinding(u.UserName))
 	}
-	if keySecret == "" {
-		keySecret = DefaultKeySecret(u.UserName)
+	secret := secretPlaceholder
+	if keySecret != "" {
+		secret = sh(safe(keySecret))
+	}
+	held := false
+	for _, k := range u.AccessKeys {
+		if u.StackKey(k) {
+			held = true
+			continue
+		}
+		r.Findings = append(r.Findings, unintendedKeyFinding(u, k, now, secret))
+	}
+	if u.StackKeyID != "" && !held {
+		r.Findings = append(r.Findings, missingStackKeyFinding(u.StackKeyID, secret))
 	}
 	for _, k := range u.AccessKeys {
-		if f, ok := oldKeyFinding(u, k, now, safe(keySecret)); ok {
+		if !u.StackKey(k) {
+			continue
+		}
+		if f, ok := oldKeyFinding(u, k, now, secret); ok {
 			r.Findings = append(r.Findings, f)
 		}
-	}
-	for _, k := range u.AccessKeys {
 		if f, ok := unusedKeyFinding(u.UserName, k, now); ok {
 			r.Findings = append(r.Findings, f)
 		}
@@ -108,78 +130,122 @@ func days(t, now time.Time) int {
 	return max(d, 0)
 }
 
-// DefaultKeySecret is the Secrets Manager secret the rotation commands
-// store a new access key in when none is named.
-func DefaultKeySecret(user string) string { return "bucketbell/" + user + "/access-key" }
+// secretPlaceholder stands for the secret in the hand-over command when
+// the reviewer was not told its name.
+const secretPlaceholder = "<AccessKeySecretArn output>"
 
-func oldKeyFinding(u User, k AccessKey, now time.Time, keySecret string) (Finding, bool) {
+// handOver is the command that shows the stack's access key, to hand over.
+func handOver(secret string) string {
+	return "aws secretsmanager get-secret-value --secret-id " + secret + " --query SecretString --output text"
+}
+
+// rotation is the one way to replace the stack's key: through the stack,
+// which creates the new key before it deletes the old one. oldID is ""
+// when the old key is gone already.
+func rotation(oldID, secret string) []string {
+	made := "2. CloudFormation creates a new key and stores it in the AccessKeySecret."
+	if oldID != "" {
+		made = "2. CloudFormation creates a new key, stores it in the AccessKeySecret and deletes " + oldID + " at once: the agency's CLI stops working until they have the new key."
+	}
+	return []string{
+		"1. Raise accessKeySerial by one in the context of cdk.json, then run make deploy.",
+		made,
+		"3. Hand the new key over straight away:",
+		"   " + handOver(secret),
+	}
+}
+
+// unintendedKeyFinding: only the stack's key is intended. Another takes
+// the user's second (and last) key slot, so rotating through the stack
+// would fail with LimitExceeded, and no secret keeps track of it.
+func unintendedKeyFinding(u User, k AccessKey, now time.Time, secret string) Finding {
+	user, id := sh(u.UserName), sh(k.AccessKeyID)
+	title := fmt.Sprintf("Access key %s was not made by the stack: deactivate it, then delete it.", k.AccessKeyID)
+	if !k.Active() {
+		title = fmt.Sprintf("Access key %s was not made by the stack and is inactive: delete it.", k.AccessKeyID)
+	}
+	var lines []string
+	if u.StackKeyID == "" {
+		lines = append(lines,
+			"The stack made no access key (cliAccessKey is false), so none is intended: nothing rotates this one and no stack keeps track of its secret.",
+			"If the agency needs a CLI key, have the stack make one first: set cliAccessKey to true in the context of cdk.json, run make deploy, and hand over the key the stack stores in its AccessKeySecret.")
+	} else {
+		lines = append(lines, "Only the stack's access key is intended. Another key takes the second of the two keys IAM allows a user, so rotating the stack's key would fail with LimitExceeded, and no stack keeps track of its secret.")
+	}
+	if u.StackKeyID != "" && k.Active() && !k.LastUsedDate.IsZero() && days(k.LastUsedDate, now) <= MaxKeyUnusedDays {
+		lines = append(lines,
+			fmt.Sprintf("It was used %s: whoever uses it should switch to the stack's key %s first. Hand it over:", ago(days(k.LastUsedDate, now)), u.StackKeyID),
+			handOver(secret))
+	}
+	if k.Active() {
+		lines = append(lines,
+			"aws iam update-access-key --user-name "+user+" --access-key-id "+id+" --status Inactive",
+			"Once nothing breaks (--status Active turns it back on), delete it:")
+	}
+	lines = append(lines, "aws iam delete-access-key --user-name "+user+" --access-key-id "+id)
+	return Finding{Kind: KindUnintendedKey, Title: title, Lines: lines}
+}
+
+func missingStackKeyFinding(stackKeyID, secret string) Finding {
+	lines := []string{"It was deleted outside the stack, so the stack's AccessKeySecret holds a key that no longer works. Have the stack make a new one:"}
+	lines = append(lines, rotation("", secret)...)
+	lines = append(lines, "If the agency needs no CLI key, set cliAccessKey to false in the context of cdk.json instead, and run make deploy.")
+	return Finding{
+		Kind:  KindMissingStackKey,
+		Title: fmt.Sprintf("The stack's access key %s is gone: rotate it through the stack.", stackKeyID),
+		Lines: lines,
+	}
+}
+
+// oldKeyFinding judges the stack's key by its age.
+func oldKeyFinding(u User, k AccessKey, now time.Time, secret string) (Finding, bool) {
 	if k.CreateDate.IsZero() || days(k.CreateDate, now) <= MaxKeyAgeDays {
 		return Finding{}, false
 	}
 	age := days(k.CreateDate, now)
-	user, id, secret := sh(u.UserName), sh(k.AccessKeyID), sh(keySecret)
+	title := fmt.Sprintf("Access key %s, the stack's, is %d days old (limit %d): rotate it through the stack.", k.AccessKeyID, age, MaxKeyAgeDays)
 	if !k.Active() {
-		return Finding{
-			Kind:  KindOldKey,
-			Title: fmt.Sprintf("Access key %s is %d days old (limit %d) and inactive: delete it.", k.AccessKeyID, age, MaxKeyAgeDays),
-			Lines: []string{"aws iam delete-access-key --user-name " + user + " --access-key-id " + id},
-		}, true
+		title = fmt.Sprintf("Access key %s, the stack's, is %d days old (limit %d) and inactive: rotate it through the stack.", k.AccessKeyID, age, MaxKeyAgeDays)
 	}
-	var lines []string
-	if len(u.AccessKeys) >= 2 {
-		other := ""
-		for _, o := range u.AccessKeys {
-			if o.AccessKeyID != k.AccessKeyID {
-				other = o.AccessKeyID
-				break
-			}
+	var lines, others []string
+	for _, o := range u.AccessKeys {
+		if o.AccessKeyID != k.AccessKeyID {
+			others = append(others, o.AccessKeyID)
 		}
-		lines = append(lines, fmt.Sprintf("%s already has two access keys, the most IAM allows: delete %s first if it is not needed, or create-access-key fails.", u.UserName, other))
+	}
+	if len(others) > 0 {
+		lines = append(lines, fmt.Sprintf("First delete %s, which the stack did not make (see above): %s holds two keys, the most IAM allows, so the deploy would fail with LimitExceeded.", joinAnd(others), u.UserName))
 	}
 	if _, unused := unusedKeyFinding(u.UserName, k, now); unused {
-		lines = append(lines, "It is also unused (see below): if the agency does not need it, deactivating and deleting it is enough.")
+		lines = append(lines, "It is also unused (see below): if the agency does not need it, setting cliAccessKey to false in the context of cdk.json and running make deploy is enough.")
 	}
-	lines = append(lines,
-		"If the stack made this key, rotate it there: raise accessKeySerial in cdk/stack.go and run make deploy. The stack stores the new key in its secret and the old key stops working at once. By hand:",
-		"1. Create the new key and store it in Secrets Manager, through a file only you can read (a secret on the command line shows in ps and the shell history):",
-		"   (umask 077; aws iam create-access-key --user-name "+user+" --query '{accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey}' --output json > new-key.json)",
-		"   aws secretsmanager put-secret-value --secret-id "+secret+" --secret-string file://new-key.json",
-		"   (if the secret does not exist yet: aws secretsmanager create-secret --name "+secret+" --secret-string file://new-key.json)",
-		"   rm new-key.json",
-		"2. Give the agency the new key. Wait until it shows use:",
-		"   aws iam get-access-key-last-used --access-key-id <new key id>",
-		"3. Deactivate the old key, then delete it once nothing breaks:",
-		"   aws iam update-access-key --user-name "+user+" --access-key-id "+id+" --status Inactive",
-		"   aws iam delete-access-key --user-name "+user+" --access-key-id "+id,
-	)
-	return Finding{
-		Kind:  KindOldKey,
-		Title: fmt.Sprintf("Access key %s is %d days old (limit %d): rotate it.", k.AccessKeyID, age, MaxKeyAgeDays),
-		Lines: lines,
-	}, true
+	lines = append(lines, rotation(k.AccessKeyID, secret)...)
+	return Finding{Kind: KindOldKey, Title: title, Lines: lines}, true
 }
 
+// unusedKeyFinding judges the stack's key by its last use. It is removed
+// through the stack, like any change to it.
 func unusedKeyFinding(userName string, k AccessKey, now time.Time) (Finding, bool) {
 	if !k.Active() {
 		return Finding{}, false
 	}
+	const todo = "if the agency does not need it, remove it through the stack."
 	var title string
 	switch {
 	case !k.LastUsedDate.IsZero() && days(k.LastUsedDate, now) > MaxKeyUnusedDays:
-		title = fmt.Sprintf("Access key %s has not been used for %d days (limit %d): deactivate it.", k.AccessKeyID, days(k.LastUsedDate, now), MaxKeyUnusedDays)
+		title = fmt.Sprintf("Access key %s, the stack's, has not been used for %d days (limit %d): %s", k.AccessKeyID, days(k.LastUsedDate, now), MaxKeyUnusedDays, todo)
 	case k.LastUsedDate.IsZero() && !k.CreateDate.IsZero() && days(k.CreateDate, now) > MaxKeyUnusedDays:
-		title = fmt.Sprintf("Access key %s was never used in its %d days (limit %d): deactivate it.", k.AccessKeyID, days(k.CreateDate, now), MaxKeyUnusedDays)
+		title = fmt.Sprintf("Access key %s, the stack's, was never used in its %d days (limit %d): %s", k.AccessKeyID, days(k.CreateDate, now), MaxKeyUnusedDays, todo)
 	default:
 		return Finding{}, false
 	}
-	user, id := sh(userName), sh(k.AccessKeyID)
 	return Finding{
 		Kind:  KindUnusedKey,
 		Title: title,
 		Lines: []string{
-			"aws iam update-access-key --user-name " + user + " --access-key-id " + id + " --status Inactive",
-			"If nobody misses it, delete it later:",
-			"aws iam delete-access-key --user-name " + user + " --access-key-id " + id,
+			"Set cliAccessKey to false in the context of cdk.json and run make deploy: the stack deletes the key and its secret.",
+			"To stop the key at once, before that deploy:",
+			"aws iam update-access-key --user-name " + sh(userName) + " --access-key-id " + sh(k.AccessKeyID) + " --status Inactive",
 		},
 	}, true
 }
@@ -475,7 +541,7 @@ func sanitizePolicies(ps []Policy) []Policy {
 // sanitizeUser makes every string of u safe to print, once, so the text
 // can use them as they are.
 func sanitizeUser(u User) User {
-	u.UserName, u.UserID, u.Arn = safe(u.UserName), safe(u.UserID), safe(u.Arn)
+	u.UserName, u.UserID, u.Arn, u.StackKeyID = safe(u.UserName), safe(u.UserID), safe(u.Arn), safe(u.StackKeyID)
 	var mfa []MFADevice
 	for _, m := range u.MFADevices {
 		m.SerialNumber = safe(m.SerialNumber)

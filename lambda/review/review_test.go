@@ -178,31 +178,64 @@ func TestKeysAndConsole(t *testing.T) {
 		}
 		return k
 	}
+	const stack = "AKIA1"
 	tests := []struct {
-		name     string
-		user     User
-		want     []Kind
-		wantText []string
+		name       string
+		user       User
+		want       []Kind
+		wantText   []string
+		wantAbsent []string
 	}{
-		{name: "fresh key in use", user: User{AccessKeys: []AccessKey{key("AKIA1", "Active", 90, 30)}}},
-		{name: "91 days old", user: User{AccessKeys: []AccessKey{key("AKIA1", "Active", 91, 0)}}, want: []Kind{KindOldKey},
-			wantText: []string{"Access key AKIA1 is 91 days old (limit 90): rotate it.",
-				"aws iam create-access-key --user-name mediacouser",
-				"aws iam update-access-key --user-name mediacouser --access-key-id AKIA1 --status Inactive",
-				"aws iam delete-access-key --user-name mediacouser --access-key-id AKIA1",
-				"aws secretsmanager put-secret-value --secret-id bucketbell/mediacouser/access-key"}},
-		{name: "unused 31 days", user: User{AccessKeys: []AccessKey{key("AKIA1", "Active", 40, 31)}}, want: []Kind{KindUnusedKey},
-			wantText: []string{"has not been used for 31 days (limit 30): deactivate it."}},
-		{name: "never used, 31 days old", user: User{AccessKeys: []AccessKey{key("AKIA1", "Active", 31, -1)}}, want: []Kind{KindUnusedKey},
-			wantText: []string{"was never used in its 31 days", "never used"}},
-		{name: "never used, 30 days old", user: User{AccessKeys: []AccessKey{key("AKIA1", "Active", 30, -1)}}},
-		{name: "old and unused", user: User{AccessKeys: []AccessKey{key("AKIA1", "Active", 200, 100)}}, want: []Kind{KindOldKey, KindUnusedKey},
+		{name: "fresh stack key in use", user: User{StackKeyID: stack, AccessKeys: []AccessKey{key("AKIA1", "Active", 90, 30)}},
+			wantText: []string{"last used 2026-08-02 09:00 UTC (30 days ago) with s3; made by the stack"}},
+		{name: "stack key 91 days old", user: User{StackKeyID: stack, AccessKeys: []AccessKey{key("AKIA1", "Active", 91, 0)}}, want: []Kind{KindOldKey},
+			wantText: []string{"Access key AKIA1, the stack's, is 91 days old (limit 90): rotate it through the stack.",
+				"1. Raise accessKeySerial by one in the context of cdk.json, then run make deploy.",
+				"stores it in the AccessKeySecret and deletes AKIA1 at once",
+				"aws secretsmanager get-secret-value --secret-id <AccessKeySecretArn output> --query SecretString --output text"},
+			wantAbsent: []string{"create-access-key", "put-secret-value", "delete-access-key", "update-access-key", "First delete"}},
+		{name: "stack key unused 31 days", user: User{StackKeyID: stack, AccessKeys: []AccessKey{key("AKIA1", "Active", 40, 31)}}, want: []Kind{KindUnusedKey},
+			wantText: []string{"Access key AKIA1, the stack's, has not been used for 31 days (limit 30): if the agency does not need it, remove it through the stack.",
+				"Set cliAccessKey to false in the context of cdk.json and run make deploy",
+				"aws iam update-access-key --user-name mediacouser --access-key-id AKIA1 --status Inactive"},
+			wantAbsent: []string{"delete-access-key"}},
+		{name: "stack key never used, 31 days old", user: User{StackKeyID: stack, AccessKeys: []AccessKey{key("AKIA1", "Active", 31, -1)}}, want: []Kind{KindUnusedKey},
+			wantText: []string{"was never used in its 31 days", "never used; made by the stack"}},
+		{name: "stack key never used, 30 days old", user: User{StackKeyID: stack, AccessKeys: []AccessKey{key("AKIA1", "Active", 30, -1)}}},
+		{name: "stack key old and unused", user: User{StackKeyID: stack, AccessKeys: []AccessKey{key("AKIA1", "Active", 200, 100)}}, want: []Kind{KindOldKey, KindUnusedKey},
 			wantText: []string{"It is also unused"}},
-		{name: "inactive old key", user: User{AccessKeys: []AccessKey{key("AKIA1", "Inactive", 200, 150)}}, want: []Kind{KindOldKey},
-			wantText: []string{"and inactive: delete it."}},
-		{name: "two keys, one old", user: User{AccessKeys: []AccessKey{key("AKIA1", "Active", 100, 1), key("AKIA2", "Active", 10, 1)}}, want: []Kind{KindOldKey},
-			wantText: []string{"already has two access keys, the most IAM allows: delete AKIA2 first"}},
-		{name: "unknown creation date", user: User{AccessKeys: []AccessKey{{AccessKeyID: "AKIA1", Status: "Active"}}}, wantText: []string{"created: unknown; never used"}},
+		{name: "stack key old and inactive", user: User{StackKeyID: stack, AccessKeys: []AccessKey{key("AKIA1", "Inactive", 200, 150)}}, want: []Kind{KindOldKey},
+			wantText: []string{"is 200 days old (limit 90) and inactive: rotate it through the stack.", "Raise accessKeySerial"}},
+		{name: "two keys, the stack's old", user: User{StackKeyID: stack, AccessKeys: []AccessKey{key("AKIA1", "Active", 100, 1), key("AKIA2", "Active", 10, 1)}},
+			want: []Kind{KindUnintendedKey, KindOldKey},
+			wantText: []string{"1. Access key AKIA2 was not made by the stack: deactivate it, then delete it.",
+				"It was used 1 day ago: whoever uses it should switch to the stack's key AKIA1 first. Hand it over:",
+				"aws iam update-access-key --user-name mediacouser --access-key-id AKIA2 --status Inactive",
+				"aws iam delete-access-key --user-name mediacouser --access-key-id AKIA2",
+				"2. Access key AKIA1, the stack's, is 100 days old",
+				"First delete AKIA2, which the stack did not make (see above): mediacouser holds two keys, the most IAM allows, so the deploy would fail with LimitExceeded.",
+				"; not made by the stack"},
+			wantAbsent: []string{"--access-key-id AKIA1"}},
+		{name: "old key made by hand", user: User{StackKeyID: stack, AccessKeys: []AccessKey{key("AKIA1", "Active", 10, 1), key("AKIA2", "Active", 200, 150)}},
+			want:       []Kind{KindUnintendedKey},
+			wantText:   []string{"Access key AKIA2 was not made by the stack: deactivate it, then delete it.", "LimitExceeded"},
+			wantAbsent: []string{"It was used", "rotate", "cliAccessKey"}},
+		{name: "inactive key made by hand", user: User{StackKeyID: stack, AccessKeys: []AccessKey{key("AKIA1", "Active", 10, 1), key("AKIA9", "Inactive", 300, 250)}},
+			want:       []Kind{KindUnintendedKey},
+			wantText:   []string{"Access key AKIA9 was not made by the stack and is inactive: delete it.", "aws iam delete-access-key --user-name mediacouser --access-key-id AKIA9"},
+			wantAbsent: []string{"update-access-key"}},
+		{name: "no stack key, one key", user: User{AccessKeys: []AccessKey{key("AKIA1", "Active", 10, 1)}}, want: []Kind{KindUnintendedKey},
+			wantText:   []string{"Access key AKIA1 was not made by the stack", "The stack made no access key (cliAccessKey is false), so none is intended", "set cliAccessKey to true in the context of cdk.json, run make deploy"},
+			wantAbsent: []string{"switch to the stack's key", "; made by the stack", "LimitExceeded"}},
+		{name: "no stack key, no keys", user: User{}},
+		{name: "stack key gone", user: User{StackKeyID: stack}, want: []Kind{KindMissingStackKey},
+			wantText: []string{"The stack's access key AKIA1 is gone: rotate it through the stack.",
+				"2. CloudFormation creates a new key and stores it in the AccessKeySecret.",
+				"set cliAccessKey to false in the context of cdk.json instead"}},
+		{name: "stack key gone, another key left", user: User{StackKeyID: stack, AccessKeys: []AccessKey{key("AKIA2", "Active", 10, 40)}},
+			want: []Kind{KindUnintendedKey, KindMissingStackKey}},
+		{name: "unknown creation date", user: User{StackKeyID: stack, AccessKeys: []AccessKey{{AccessKeyID: "AKIA1", Status: "Active"}}},
+			wantText: []string{"created: unknown; never used; made by the stack"}},
 		{name: "password without MFA", user: User{LoginProfile: &LoginProfile{}, PasswordLastUsed: daysAgo(2)}, want: []Kind{KindConsoleNoMFA},
 			wantText: []string{"Console access without MFA", "aws iam delete-login-profile --user-name mediacouser", "MFA: no device registered."}},
 		{name: "password with MFA", user: User{LoginProfile: &LoginProfile{}, MFADevices: []MFADevice{{SerialNumber: "arn:aws:iam::1:mfa/x"}}},
@@ -224,6 +257,11 @@ func TestKeysAndConsole(t *testing.T) {
 					t.Errorf("text lacks %q:\n%s", w, text)
 				}
 			}
+			for _, w := range tt.wantAbsent {
+				if strings.Contains(text, w) {
+					t.Errorf("text holds %q:\n%s", w, text)
+				}
+			}
 			clean := strings.Contains(text, "Clean: no findings, nothing to fix.")
 			if clean != (len(tt.want) == 0) {
 				t.Errorf("clean line shown = %v with %d findings", clean, len(tt.want))
@@ -233,9 +271,9 @@ func TestKeysAndConsole(t *testing.T) {
 }
 
 func TestKeySecret(t *testing.T) {
-	u := User{UserName: "mediacouser", AccessKeys: []AccessKey{{AccessKeyID: "AKIA1", Status: "Active", CreateDate: daysAgo(100), LastUsedDate: daysAgo(1)}}}
+	u := User{UserName: "mediacouser", StackKeyID: "AKIA1", AccessKeys: []AccessKey{{AccessKeyID: "AKIA1", Status: "Active", CreateDate: daysAgo(100), LastUsedDate: daysAgo(1)}}}
 	for secret, want := range map[string]string{
-		"": "--secret-id bucketbell/mediacouser/access-key ",
+		"": "--secret-id <AccessKeySecretArn output> ",
 		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:AccessKeySecret-AbC": "--secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:AccessKeySecret-AbC ",
 		"agency key": "--secret-id 'agency key' ",
 	} {

@@ -26,9 +26,12 @@ type Reviewer struct {
 	UserName string
 	// Intended is the policy the stack intends; nil skips the drift check.
 	Intended *Document
+	// StackKeyID is the id of the access key the stack made for the user;
+	// "" when the stack made none. Every other key is one nobody intended.
+	StackKeyID string
 	// KeySecret is the Secrets Manager secret (name or ARN) that holds the
-	// user's access key, for the rotation commands; "" means
-	// DefaultKeySecret(UserName).
+	// stack's access key, for the command that hands a new key over; ""
+	// names the stack's output instead.
 	KeySecret string
 	Now       func() time.Time
 	// Timeout bounds each AWS call; zero means DefaultCallTimeout.
@@ -57,6 +60,7 @@ func (r *Reviewer) Run(ctx context.Context) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	u.StackKeyID = r.StackKeyID
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now

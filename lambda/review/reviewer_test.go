@@ -19,15 +19,18 @@ func TestReviewerRun(t *testing.T) {
 		name         string
 		world        string
 		user         string
+		stackKey     string
 		fail         bool
 		wantErr      string
 		wantOutcome  bool
 		wantFindings []review.Kind
 		wantPublish  int
 	}{
-		{name: "publishes one plain-text review", world: world, user: "mediacouser",
+		{name: "publishes one plain-text review", world: world, user: "mediacouser", stackKey: "AKIAOLD",
 			wantOutcome: true, wantFindings: []review.Kind{review.KindConsoleNoMFA, review.KindOldKey}, wantPublish: 1},
-		{name: "publish fails: error so Lambda retries", world: world, user: "mediacouser", fail: true,
+		{name: "the stack made no key", world: world, user: "mediacouser",
+			wantOutcome: true, wantFindings: []review.Kind{review.KindConsoleNoMFA, review.KindUnintendedKey}, wantPublish: 1},
+		{name: "publish fails: error so Lambda retries", world: world, user: "mediacouser", stackKey: "AKIAOLD", fail: true,
 			wantErr:     "review: publish review of mediacouser to arn:aws:sns:us-east-1:123456789012:topic: " + replay.ErrPublishFailed.Error(),
 			wantOutcome: true, wantFindings: []review.Kind{review.KindConsoleNoMFA, review.KindOldKey}},
 		{name: "IAM fails: error, nothing published", world: world, user: "nobody", wantErr: "review: get user nobody: "},
@@ -38,7 +41,7 @@ func TestReviewerRun(t *testing.T) {
 			rec := &replay.Recorder{Fail: tt.fail}
 			r := &review.Reviewer{
 				IAM: w, SNS: rec, TopicARN: "arn:aws:sns:us-east-1:123456789012:topic", UserName: tt.user,
-				Now: func() time.Time { return w.Now }, Log: discard(),
+				StackKeyID: tt.stackKey, Now: func() time.Time { return w.Now }, Log: discard(),
 			}
 			out, err := r.Run(context.Background())
 			switch {

@@ -201,7 +201,11 @@ func (r Review) writeKeys(line func(string, ...any)) {
 				used += " with " + k.LastUsedService
 			}
 		}
-		line("%-20s  %-8s  %s; %s", k.AccessKeyID, orDefault(k.Status, "Active"), created, used)
+		made := "not made by the stack"
+		if r.User.StackKey(k) {
+			made = "made by the stack"
+		}
+		line("%-20s  %-8s  %s; %s; %s", k.AccessKeyID, orDefault(k.Status, "Active"), created, used, made)
 	}
 }
 

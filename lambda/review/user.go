@@ -19,11 +19,18 @@ type User struct {
 	MFADevices   []MFADevice
 
 	AccessKeys []AccessKey
+	// StackKeyID is the access key the stack made for the user
+	// (STACK_ACCESS_KEY_ID); "" when it made none. IAM does not know which
+	// key the stack made: the reviewer is told. It is the one key intended.
+	StackKeyID string
 
 	InlinePolicies   []Policy
 	AttachedPolicies []Policy
 	Groups           []Group
 }
+
+// StackKey reports whether the stack made k.
+func (u User) StackKey(k AccessKey) bool { return u.StackKeyID != "" && k.AccessKeyID == u.StackKeyID }
 
 // LoginProfile is a user's console password.
 type LoginProfile struct {

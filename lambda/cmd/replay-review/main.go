@@ -64,13 +64,14 @@ func reviewWorld(data []byte, sns review.Publisher, stderr io.Writer) (*review.O
 		now = time.Now()
 	}
 	r := &review.Reviewer{
-		IAM:      w,
-		SNS:      sns,
-		TopicARN: "arn:aws:sns:us-east-1:123456789012:s3NotificationTopic",
-		UserName: w.UserName(),
-		Intended: intended,
-		Now:      func() time.Time { return now },
-		Log:      slog.New(slog.NewJSONHandler(stderr, nil)),
+		IAM:        w,
+		SNS:        sns,
+		TopicARN:   "arn:aws:sns:us-east-1:123456789012:s3NotificationTopic",
+		UserName:   w.UserName(),
+		Intended:   intended,
+		StackKeyID: w.StackAccessKeyID,
+		Now:        func() time.Time { return now },
+		Log:        slog.New(slog.NewJSONHandler(stderr, nil)),
 	}
 	return r.Run(context.Background())
 }

@@ -1,7 +1,9 @@
 // Command reviewer is the scheduled access review: it reviews the agency's
 // IAM user against the policy the stack intends and publishes the review to
 // the SNS topic. Environment: TOPIC_ARN, MEDIA_USER_NAME, INTENDED_POLICY,
-// and optionally ACCESS_KEY_SECRET_ID, the secret holding the user's key.
+// STACK_ACCESS_KEY_ID (the id of the key the stack made; unset or empty when
+// it made none), and optionally ACCESS_KEY_SECRET_ID, the secret holding
+// that key.
 package main
 
 import (
@@ -44,6 +46,6 @@ func setup(ctx context.Context, env func(string) string, log *slog.Logger) (*rev
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	return &review.Reviewer{IAM: iam.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg), TopicARN: env("TOPIC_ARN"),
-		UserName: env("MEDIA_USER_NAME"), Intended: &intended, KeySecret: env("ACCESS_KEY_SECRET_ID"),
+		UserName: env("MEDIA_USER_NAME"), Intended: &intended, StackKeyID: env("STACK_ACCESS_KEY_ID"), KeySecret: env("ACCESS_KEY_SECRET_ID"),
 		Now: time.Now, Timeout: review.DefaultCallTimeout, Log: log}, nil
 }

@@ -13,9 +13,13 @@ func TestSetup(t *testing.T) {
 	tests := []struct {
 		name    string
 		env     map[string]string
+		wantKey string
 		wantErr string
 	}{
-		{name: "complete", env: map[string]string{"TOPIC_ARN": "arn:aws:sns:eu-west-1:1:t", "MEDIA_USER_NAME": "mediacouser", "INTENDED_POLICY": policy, "ACCESS_KEY_SECRET_ID": "s"}},
+		{name: "complete", env: map[string]string{"TOPIC_ARN": "arn:aws:sns:eu-west-1:1:t", "MEDIA_USER_NAME": "mediacouser", "INTENDED_POLICY": policy,
+			"STACK_ACCESS_KEY_ID": "AKIAEXAMPLEKEY000001", "ACCESS_KEY_SECRET_ID": "s"}, wantKey: "AKIAEXAMPLEKEY000001"},
+		{name: "the stack makes no key", env: map[string]string{"TOPIC_ARN": "t", "MEDIA_USER_NAME": "mediacouser", "INTENDED_POLICY": policy,
+			"ACCESS_KEY_SECRET_ID": "s"}},
 		{name: "no topic", env: map[string]string{"MEDIA_USER_NAME": "mediacouser", "INTENDED_POLICY": policy}, wantErr: "TOPIC_ARN and MEDIA_USER_NAME must be set"},
 		{name: "no user", env: map[string]string{"TOPIC_ARN": "t", "INTENDED_POLICY": policy}, wantErr: "TOPIC_ARN and MEDIA_USER_NAME must be set"},
 		{name: "no intended policy", env: map[string]string{"TOPIC_ARN": "t", "MEDIA_USER_NAME": "u"}, wantErr: "INTENDED_POLICY: "},
@@ -34,7 +38,7 @@ func TestSetup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.UserName != "mediacouser" || r.KeySecret != "s" || r.Intended == nil || len(r.Intended.Statements) != 1 || r.Timeout == 0 {
+			if r.UserName != "mediacouser" || r.StackKeyID != tt.wantKey || r.KeySecret != "s" || r.Intended == nil || len(r.Intended.Statements) != 1 || r.Timeout == 0 {
 				t.Errorf("reviewer = %+v", r)
 			}
 		})
