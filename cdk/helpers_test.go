@@ -69,7 +69,7 @@ var variants = map[string]map[string]any{
 	"custom": {
 		SettingBucketName: "acme-product-images", SettingMediaUserName: "agencyjane",
 		SettingDigestWindowSeconds: "300", SettingNoncurrentVersionDays: "90",
-		SettingLifecycleEvents: "true", SettingRestoreEvents: "true",
+		SettingLifecycleEvents: "true", SettingRestoreEvents: "true", SettingHistoryDays: "30",
 		SettingAdminEmail:     "ops@acme.example,cto@acme.example,ops@acme.example",
 		SettingReviewSchedule: " cron(0  6 ? * MON *) ",
 	},

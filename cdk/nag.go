@@ -52,6 +52,14 @@ func (s *stack) suppressBuckets() {
 		"S3 server access logs hold request metadata, not images. SSE-S3 is the encryption S3 log delivery writes with without key grants to logging.s3.amazonaws.com, and the retained logs stay readable without a retained key.")
 	suppress(s.logBucket, "NIST.800.53.R5-S3BucketReplicationEnabled",
 		"Access logs are an audit aid kept 365 days in the bucket's Region; versioning protects them against overwrites and deletes.")
+	suppress(s.historyBucket, "NIST.800.53.R5-S3DefaultEncryptionKMS",
+		"The change history holds what the digests say (keys, sizes, who acted), not images. SSE-S3 needs no key grants for the notifier, Athena or an administrator, and the retained records stay readable after the stack, and any key of it, is gone.")
+	suppress(s.historyBucket, "NIST.800.53.R5-S3BucketReplicationEnabled",
+		"Single Region by design, like the images it describes. Versioning, a bucket policy that denies every overwrite, and a notifier that can only create records protect them; replication would double the cost of an audit trail that the e-mails already duplicate.")
+	suppress(s.queryResults, "NIST.800.53.R5-S3DefaultEncryptionKMS",
+		"Athena query results over the change history, encrypted with SSE-S3 as the workgroup enforces, and deleted after 7 days: they repeat records that can be queried again.")
+	suppress(s.queryResults, "NIST.800.53.R5-S3BucketReplicationEnabled",
+		"Athena query results expire after 7 days and can be produced again from the change history at any time: there is nothing to replicate.")
 }
 
 func (s *stack) suppressNotifier() {

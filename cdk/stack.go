@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -23,6 +24,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/bucketbell/bucketbell/lambda/history"
 )
 
 // StackName is the CloudFormation stack bucketbell deploys.
@@ -101,6 +104,9 @@ type stack struct {
 
 	topicKey           awskms.Key
 	logBucket, bucket  awss3.Bucket
+	historyBucket      awss3.Bucket
+	queryResults       awss3.Bucket
+	workGroup          awsathena.CfnWorkGroup
 	queue, deadLetters awssqs.Queue
 	topic              awssns.Topic
 	notifier           awslambda.Function
@@ -138,6 +144,7 @@ func NewBucketbellStack(scope constructs.Construct, id string, props *Bucketbell
 	s.addBuckets()
 	s.addQueues()
 	s.addTopic()
+	s.addHistory()
 	s.addNotifier(props.NotifierAssetDir)
 	s.addBucketNotifications()
 	s.addAgency()
@@ -396,7 +403,11 @@ func (s *stack) addNotifier(assetDir string) {
 // notifierEnvironment is what the notifier reads at start (see
 // lambda/cmd/notifier).
 func (s *stack) notifierEnvironment() *map[string]*string {
-	env := map[string]*string{"TOPIC_ARN": s.topic.TopicArn()}
+	env := map[string]*string{
+		"TOPIC_ARN": s.topic.TopicArn(),
+		// Every change is kept there before its digest is published.
+		"HISTORY_BUCKET": s.historyBucket.BucketName(),
+	}
 	if s.cfg.NameRoles {
 		env["NAME_ROLES"] = jsii.String("true")
 	}
@@ -413,6 +424,11 @@ func (s *stack) notifierStatements() *[]awsiam.PolicyStatement {
 		statement("ConsumeEvents", awsiam.Effect_ALLOW, []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"}, s.queue.QueueArn()),
 		s.publishStatement("PublishDigests"),
 		s.topicKeyStatement("EncryptDigests"),
+		// Create records, and nothing else: no read, no delete, and no
+		// overwrite (a conditional create only; the bucket policy denies
+		// every other write to everyone).
+		withConditions(statement("KeepRecords", awsiam.Effect_ALLOW, []string{"s3:PutObject"}, s.historyBucket.ArnForObjects(jsii.String(history.Prefix+"*"))),
+			&map[string]interface{}{"Null": map[string]interface{}{"s3:if-none-match": "false"}}),
 		// HeadObject and ranged GETs of the version an event names; reading
 		// a version by id needs s3:GetObjectVersion.
 		statement("ReadObjects", awsiam.Effect_ALLOW, []string{"s3:GetObject", "s3:GetObjectVersion"}, s.bucket.ArnForObjects(jsii.String("*"))),
@@ -606,6 +622,8 @@ func (s *stack) addOutputs() {
 	out("NotifierLogGroupName", "The notifier's logs", s.notifierLogGroup.LogGroupName())
 	out("ReviewerFunctionName", "The access reviewer; invoke it to review the agency's access now", s.reviewer.FunctionName())
 	out("ReviewerLogGroupName", "The access reviewer's logs", s.reviewerLogGroup.LogGroupName())
+	out("HistoryBucketName", "The change history: every change, as gzip JSON lines under "+history.Prefix, s.historyBucket.BucketName())
+	out("HistoryWorkGroup", "The Athena workgroup for querying the change history (database "+HistoryDatabase+", table "+HistoryTable+")", s.workGroup.Name())
 	out("AlarmNames", "The stack's alarms, comma-separated", jsii.String(strings.Join(s.alarmNames, ",")))
 	// The settings this stack was deployed with: make deploy compares the
 	// next deploy's settings with them and warns before a security

@@ -121,7 +121,11 @@ func TestResourceCounts(t *testing.T) {
 		typ     string
 		count   int
 	}{
-		{"default", "AWS::S3::Bucket", 2},
+		// Images, access logs, the change history, Athena's results.
+		{"default", "AWS::S3::Bucket", 4},
+		{"default", "AWS::Glue::Table", 1},
+		{"default", "AWS::Athena::WorkGroup", 1},
+		{"default", "AWS::Athena::NamedQuery", 3},
 		{"default", "AWS::SQS::Queue", 3},
 		{"default", "AWS::SNS::Topic", 1},
 		{"default", "AWS::SNS::Subscription", 1},
@@ -165,6 +169,10 @@ func TestRetention(t *testing.T) {
 		{"ImageBucketPolicy", "Retain"},
 		{"AccessLogBucket", "Retain"},
 		{"AccessLogBucketPolicy", "Retain"},
+		{"HistoryBucket", "Retain"},
+		{"HistoryBucketPolicy", "Retain"},
+		{"QueryResultsBucket", "Retain"},
+		{"QueryResultsBucketPolicy", "Retain"},
 		{"EventQueue", "Delete"},
 		{"EventDeadLetterQueue", "Delete"},
 		{"TopicKey", "Delete"},
@@ -192,7 +200,7 @@ func TestTLSOnly(t *testing.T) {
 		docKey  string
 		minimum int
 	}{
-		{"AWS::S3::BucketPolicy", "PolicyDocument", 2},
+		{"AWS::S3::BucketPolicy", "PolicyDocument", 4},
 		{"AWS::SQS::QueuePolicy", "PolicyDocument", 2},
 		{"AWS::SNS::TopicPolicy", "PolicyDocument", 1},
 	}
@@ -430,6 +438,7 @@ func TestNotifierRights(t *testing.T) {
 		// s3:ListBucket makes S3 answer 404, not 403, for a file that is gone.
 		"ListObjectVersions": {sorted("s3:ListBucket", "s3:ListBucketVersions"), getAtt(bucket, "Arn")},
 		"ListUserNames":      {[]string{"iam:ListUsers"}, "*"},
+		"KeepRecords":        {[]string{"s3:PutObject"}, objectsOf(f.logicalID(t, "HistoryBucket"), "changes/*")},
 	}
 	checkStatements(t, got, want)
 	if !strings.Contains(jsonOf(got["EncryptDigests"]["Condition"]), "kms:ViaService") {
