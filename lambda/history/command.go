@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -54,26 +55,33 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.Stderr, "history: %v\n", err)
 		return ExitUsage
 	}
-	res, err := Read(ctx, src, root, q.filter, q.workers)
+	// JSON lines go out day by day, as they are read; the table waits for
+	// every row, to align its columns.
+	var emit Emit
+	var out *bufio.Writer
+	if q.format == FormatJSONL {
+		out = bufio.NewWriterSize(c.Stdout, 64<<10)
+		problems := q.filter.Kind == KindProblem
+		emit = func(changes, probs []Item) error {
+			if problems {
+				return WriteJSONL(out, probs, true)
+			}
+			return WriteJSONL(out, changes, false)
+		}
+	}
+	res, err := Read(ctx, src, root, q.filter, q.workers, emit)
+	if err == nil && out != nil {
+		err = out.Flush()
+	}
+	if err == nil && q.format == FormatText {
+		err = WriteText(c.Stdout, res.Changes, res.Problems)
+	}
 	if err != nil {
 		fmt.Fprintln(c.Stderr, strings.ReplaceAll(err.Error(), "\n", " "))
 		return ExitError
 	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(c.Stderr, "history: skipped %s: %s\n", s.Name, s.Reason)
-	}
-	problems := q.filter.Kind == KindProblem
-	switch {
-	case q.format == FormatJSONL && problems:
-		err = WriteJSONL(c.Stdout, res.Problems, true)
-	case q.format == FormatJSONL:
-		err = WriteJSONL(c.Stdout, res.Changes, false)
-	default:
-		err = WriteText(c.Stdout, res.Changes, res.Problems)
-	}
-	if err != nil {
-		fmt.Fprintf(c.Stderr, "history: write: %v\n", err)
-		return ExitError
 	}
 	fmt.Fprintln(c.Stderr, Summary(res, src.Name(root)))
 	return ExitOK
@@ -86,7 +94,7 @@ func Summary(res *Result, from string) string {
 	if len(res.Skipped) > 0 {
 		s += fmt.Sprintf("; skipped %s", plural(len(res.Skipped), "object"))
 	}
-	s += fmt.Sprintf("; showing %s and %s", plural(len(res.Changes), "change"), plural(len(res.Problems), "problem"))
+	s += fmt.Sprintf("; showing %s and %s", plural(res.ChangesShown, "change"), plural(res.ProblemsShown, "problem"))
 	if res.Duplicates > 0 {
 		s += fmt.Sprintf(" (%s dropped)", plural(res.Duplicates, "duplicate"))
 	}

@@ -26,8 +26,7 @@ const (
 // the object it was read from. With KIND=problem (problems set) it writes
 // the problems instead: schemaVersion, digestId, problem and record.
 func WriteJSONL(w io.Writer, items []Item, problems bool) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
+	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for i := range items {
 		it := &items[i]
@@ -41,7 +40,7 @@ func WriteJSONL(w io.Writer, items []Item, problems bool) error {
 			return err
 		}
 	}
-	return bw.Flush()
+	return nil
 }
 
 // changeOut is a change as make history FORMAT=jsonl writes it. Its own

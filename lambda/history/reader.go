@@ -38,17 +38,18 @@ type Skip struct {
 
 // Result is what Read found.
 type Result struct {
-	// Changes are the matching changes, each once, in time order.
-	Changes []Item
-	// Problems are the matching problems, in time order.
-	Problems []Item
-	// Records counts the objects read; Skipped the ones that were not,
-	// corrupt or foreign, in name order.
+	// Changes and Problems are the matching lines, in time order, when
+	// Read collects them (no emit function).
+	Changes, Problems []Item
+	// Records counts the objects read; Skipped names the ones that were
+	// not, corrupt or foreign, in name order.
 	Records int
 	Skipped []Skip
 	// ChangeLines and ProblemLines count every line read, before filters
 	// and duplicates.
 	ChangeLines, ProblemLines int
+	// ChangesShown and ProblemsShown count the matching lines, each once.
+	ChangesShown, ProblemsShown int
 	// Duplicates counts matching lines dropped as repeated deliveries.
 	Duplicates int
 }
@@ -56,34 +57,45 @@ type Result struct {
 // DefaultWorkers is how many listings and objects Read handles at a time.
 const DefaultWorkers = 8
 
+// Emit receives the matching lines of one day, in time order, each once;
+// Read calls it day after day, for the days with matching lines.
+type Emit func(changes, problems []Item) error
+
 // Read reads the records under root (for example "changes/") that can hold
 // changes in f's time range: it lists the year=, month= and day= levels and
 // goes down only into partitions that overlap the range, several at a
-// time, then reads their objects, workers at a time. It returns the lines
-// f selects, without duplicate deliveries (same bucket, key, version,
-// sequencer and event name, as the digest decides).
+// time, then reads their objects, workers at a time. It hands emit the
+// lines f selects, day after day in time order, without duplicate
+// deliveries (same bucket, key, version, sequencer and event name, as the
+// digest decides); with a nil emit it collects them in the Result.
+//
+// A duplicate is always in the same day as the line it repeats: S3 repeats
+// the event time, SQS the SentTimestamp. So only a few days are held in
+// memory at once, whatever the range.
 //
 // An object that is not gzip JSON lines of this schema is named in
 // Skipped and not read; a listing or a read that fails stops Read with an
 // error, since its answer would be incomplete.
-func Read(ctx context.Context, src Source, root string, f Filter, workers int) (*Result, error) {
+func Read(ctx context.Context, src Source, root string, f Filter, workers int, emit Emit) (*Result, error) {
 	if workers <= 0 {
 		workers = DefaultWorkers
 	}
 	if root != "" && !strings.HasSuffix(root, "/") {
 		root += "/"
 	}
-	r := &reading{src: src, f: f, workers: workers, res: &Result{}}
+	r := &reading{src: src, f: f, workers: workers, res: &Result{}, untimed: map[change.ID]struct{}{}}
+	if emit == nil {
+		emit = func(changes, problems []Item) error {
+			r.res.Changes = append(r.res.Changes, changes...)
+			r.res.Problems = append(r.res.Problems, problems...)
+			return nil
+		}
+	}
 	days, err := r.partitions(ctx, root)
 	if err != nil {
 		return nil, err
 	}
-	type object struct {
-		key string
-		day time.Time
-	}
-	var objects []object
-	var mu sync.Mutex
+	objects := make([][]string, len(days))
 	err = each(ctx, workers, len(days), func(i int) error {
 		dirs, keys, err := src.List(ctx, days[i].prefix)
 		if err != nil {
@@ -92,33 +104,82 @@ func Read(ctx context.Context, src Source, root string, f Filter, workers int) (
 		for _, d := range dirs {
 			r.skip(d, "not a record: a folder inside a day partition")
 		}
-		mu.Lock()
-		defer mu.Unlock()
 		for _, k := range keys {
 			if !strings.HasSuffix(k, Suffix) {
 				r.skip(k, "not a record: its name does not end in "+Suffix)
 				continue
 			}
-			objects = append(objects, object{k, days[i].start})
+			objects[i] = append(objects[i], k)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, workers, len(objects), func(i int) error {
-		data, err := src.Get(ctx, objects[i].key)
+	// Days are read a few at a time, enough objects to keep the workers
+	// busy, and handed on in order.
+	for first := 0; first < len(days); {
+		last, n := first, 0
+		for last < len(days) && (last == first || n < 4*workers) {
+			n += len(objects[last])
+			last++
+		}
+		if err := r.days(ctx, days[first:last], objects[first:last], emit); err != nil {
+			return nil, err
+		}
+		first = last
+	}
+	sort.Slice(r.res.Skipped, func(i, j int) bool { return r.res.Skipped[i].Name < r.res.Skipped[j].Name })
+	return r.res, nil
+}
+
+// days reads the objects of consecutive days and emits each day's lines.
+func (r *reading) days(ctx context.Context, days []partition, objects [][]string, emit Emit) error {
+	type job struct{ day, obj int }
+	var jobs []job
+	found := make([][][]Item, len(days))
+	for d := range days {
+		found[d] = make([][]Item, len(objects[d]))
+		for o := range objects[d] {
+			jobs = append(jobs, job{d, o})
+		}
+	}
+	err := each(ctx, r.workers, len(jobs), func(i int) error {
+		j := jobs[i]
+		key := objects[j.day][j.obj]
+		data, err := r.src.Get(ctx, key)
 		if err != nil {
 			return err
 		}
-		r.object(objects[i].key, objects[i].day, data)
+		found[j.day][j.obj] = r.object(key, days[j.day].start, data)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	r.finish()
-	return r.res, nil
+	for d := range days {
+		var changes, problems []Item
+		for _, items := range found[d] {
+			for _, it := range items {
+				if it.Problem != nil {
+					problems = append(problems, it)
+				} else {
+					changes = append(changes, it)
+				}
+			}
+		}
+		found[d] = nil
+		changes, problems = r.dedupe(changes), r.dedupeProblems(problems)
+		r.res.ChangesShown += len(changes)
+		r.res.ProblemsShown += len(problems)
+		if len(changes)+len(problems) == 0 {
+			continue
+		}
+		if err := emit(changes, problems); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // reading is one Read in progress.
@@ -129,6 +190,8 @@ type reading struct {
 
 	mu  sync.Mutex
 	res *Result
+	// untimed remembers the changes without an event time across days.
+	untimed map[change.ID]struct{}
 }
 
 func (r *reading) skip(key, reason string) {
@@ -219,25 +282,20 @@ func child(parent partition, name, dir string) (partition, bool) {
 // maxLine bounds one line: far above any change (a key is at most 1 KiB).
 const maxLine = 1 << 20
 
-// object reads one record object, keeping the lines the filter selects.
-func (r *reading) object(key string, day time.Time, data []byte) {
+// object reads one record object and returns the lines the filter
+// selects.
+func (r *reading) object(key string, day time.Time, data []byte) []Item {
 	items, changes, problems, err := r.parse(key, day, data)
 	if err != nil {
 		r.skip(key, err.Error())
-		return
+		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.res.Records++
 	r.res.ChangeLines += changes
 	r.res.ProblemLines += problems
-	for _, it := range items {
-		if it.Problem != nil {
-			r.res.Problems = append(r.res.Problems, it)
-		} else {
-			r.res.Changes = append(r.res.Changes, it)
-		}
-	}
+	return items
 }
 
 func (r *reading) parse(key string, day time.Time, data []byte) (items []Item, changes, problems int, err error) {
@@ -298,41 +356,47 @@ func (r *reading) parse(key string, day time.Time, data []byte) (items []Item, c
 	return items, changes, problems, nil
 }
 
-// finish orders what was read, drops duplicates and sorts the skips.
-func (r *reading) finish() {
-	res := r.res
-	sortItems(res.Changes)
-	sortItems(res.Problems)
-	seen := make(map[change.ID]struct{}, len(res.Changes))
-	kept := res.Changes[:0]
-	for _, it := range res.Changes {
+// dedupe orders one day's changes and drops repeated deliveries. A change
+// without an event time may be dated differently by another delivery, so
+// those are remembered across days.
+func (r *reading) dedupe(items []Item) []Item {
+	sortItems(items)
+	seen := make(map[change.ID]struct{}, len(items))
+	kept := items[:0]
+	for _, it := range items {
 		id := it.ID()
-		if _, dup := seen[id]; dup {
-			res.Duplicates++
+		seenIn := seen
+		if !it.Timed {
+			seenIn = r.untimed
+		}
+		if _, dup := seenIn[id]; dup {
+			r.res.Duplicates++
 			continue
 		}
-		seen[id] = struct{}{}
+		seenIn[id] = struct{}{}
 		kept = append(kept, it)
 	}
-	res.Changes = kept
-	// A problem that came back in another batch (SQS returns unreadable
-	// messages the e-mail could only count) is the same message again.
-	seenProblem := map[Problem]struct{}{}
-	keptProblems := res.Problems[:0]
-	for _, it := range res.Problems {
-		p := *it.Problem
-		p.SentTime = ""
-		if p.MessageID != "" {
-			if _, dup := seenProblem[p]; dup {
-				res.Duplicates++
+	return kept
+}
+
+// dedupeProblems orders one day's problems and drops a problem that came
+// back in another batch (SQS returns the unreadable messages an e-mail
+// could only count): the same message, read the same way.
+func (r *reading) dedupeProblems(items []Item) []Item {
+	sortItems(items)
+	seen := map[Problem]struct{}{}
+	kept := items[:0]
+	for _, it := range items {
+		if p := *it.Problem; p.MessageID != "" {
+			if _, dup := seen[p]; dup {
+				r.res.Duplicates++
 				continue
 			}
-			seenProblem[p] = struct{}{}
+			seen[p] = struct{}{}
 		}
-		keptProblems = append(keptProblems, it)
+		kept = append(kept, it)
 	}
-	res.Problems = keptProblems
-	sort.Slice(res.Skipped, func(i, j int) bool { return res.Skipped[i].Name < res.Skipped[j].Name })
+	return kept
 }
 
 // sortItems orders lines by time, then object identity, then where they

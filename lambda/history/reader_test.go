@@ -43,7 +43,7 @@ func TestReadOnlyThePartitionsInRange(t *testing.T) {
 	s3c := bucketOf(t, monthOfUploads()...)
 	src := &S3{Bucket: "hist", Lister: s3c, Getter: s3c}
 	f := Filter{Since: at("2026-12-02T00:00:00Z"), Until: at("2026-12-04T06:00:00Z")}
-	res, err := Read(context.Background(), src, "changes/", f, 3)
+	res, err := Read(context.Background(), src, "changes/", f, 3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestReadOnlyThePartitionsInRange(t *testing.T) {
 
 func TestReadEverythingWithoutTimeBounds(t *testing.T) {
 	s3c := bucketOf(t, monthOfUploads()...)
-	res, err := Read(context.Background(), &S3{Bucket: "hist", Lister: s3c, Getter: s3c}, "changes/", Filter{}, 4)
+	res, err := Read(context.Background(), &S3{Bucket: "hist", Lister: s3c, Getter: s3c}, "changes/", Filter{}, 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestReadDropsDuplicates(t *testing.T) {
 		// SQS regrouped the redelivered messages with another one.
 		Batch{DigestID: "regrouped", Changes: []change.Change{aAgain, tag}, Problems: []change.Problem{problem}},
 	)
-	res, err := Read(context.Background(), &S3{Bucket: "hist", Lister: s3c, Getter: s3c}, "changes/", Filter{}, 2)
+	res, err := Read(context.Background(), &S3{Bucket: "hist", Lister: s3c, Getter: s3c}, "changes/", Filter{}, 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestReadSkipsCorruptAndForeignObjects(t *testing.T) {
 	s3c.objects["changes/year=2026/month=13/day=01/x.jsonl.gz"] = record
 	s3c.objects["changes/year=2026/month=02/day=30/x.jsonl.gz"] = record
 
-	res, err := Read(context.Background(), &S3{Bucket: "hist", Lister: s3c, Getter: s3c}, "changes/", Filter{}, 3)
+	res, err := Read(context.Background(), &S3{Bucket: "hist", Lister: s3c, Getter: s3c}, "changes/", Filter{}, 3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func (failingLister) ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...f
 }
 
 func TestReadFailsWhenAListingFails(t *testing.T) {
-	_, err := Read(context.Background(), &S3{Bucket: "hist", Lister: failingLister{}, Getter: newFakeS3()}, "changes/", Filter{}, 2)
+	_, err := Read(context.Background(), &S3{Bucket: "hist", Lister: failingLister{}, Getter: newFakeS3()}, "changes/", Filter{}, 2, nil)
 	if err == nil || err.Error() != "history: list s3://hist/changes/: AccessDenied" {
 		t.Errorf("error %v", err)
 	}
@@ -186,7 +186,7 @@ func TestReadFailsWhenAGetFails(t *testing.T) {
 	s3c := bucketOf(t, monthOfUploads()...)
 	// Listed by one, got from an empty other: every get fails.
 	src := &S3{Bucket: "hist", Lister: s3c, Getter: newFakeS3()}
-	_, err := Read(context.Background(), src, "changes/", Filter{}, 2)
+	_, err := Read(context.Background(), src, "changes/", Filter{}, 2, nil)
 	if err == nil || !strings.Contains(err.Error(), "history: get s3://hist/changes/") {
 		t.Errorf("error %v, want the get's", err)
 	}
@@ -200,7 +200,7 @@ func TestReadDirectory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err := Read(context.Background(), Dir(dir), "changes/", Filter{Since: at("2026-12-31T00:00:00Z")}, 2)
+	res, err := Read(context.Background(), Dir(dir), "changes/", Filter{Since: at("2026-12-31T00:00:00Z")}, 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,5 +226,55 @@ func TestEachStopsAtTheFirstError(t *testing.T) {
 	cancel()
 	if err := each(ctx, 2, 5, func(int) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
+	}
+}
+
+func TestReadEmitsDayByDay(t *testing.T) {
+	s3c := bucketOf(t, monthOfUploads()...)
+	src := &S3{Bucket: "hist", Lister: s3c, Getter: s3c}
+	var days []string
+	res, err := Read(context.Background(), src, "changes/", Filter{Since: at("2026-12-01T00:00:00Z")}, 1, func(changes, problems []Item) error {
+		day := changes[0].At.Format(time.DateOnly)
+		for _, c := range changes {
+			if c.At.Format(time.DateOnly) != day {
+				t.Errorf("one emit holds %s and %s", day, c.At.Format(time.DateOnly))
+			}
+		}
+		days = append(days, day)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != 31 || days[0] != "2026-12-01" || days[30] != "2026-12-31" || res.ChangesShown != 31 || len(res.Changes) != 0 {
+		t.Errorf("days %v, shown %d, collected %d", days, res.ChangesShown, len(res.Changes))
+	}
+	for i := 1; i < len(days); i++ {
+		if days[i] <= days[i-1] {
+			t.Errorf("day %s after %s", days[i], days[i-1])
+		}
+	}
+	stop := errors.New("stdout closed")
+	calls := 0
+	_, err = Read(context.Background(), src, "changes/", Filter{}, 2, func([]Item, []Item) error { calls++; return stop })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("error %v after %d calls, want the emit's after 1", err, calls)
+	}
+}
+
+// TestReadDropsUntimedDuplicatesAcrossDays: a change without an event time
+// is dated by its batch, and two deliveries may date it apart.
+func TestReadDropsUntimedDuplicatesAcrossDays(t *testing.T) {
+	untimed := upload("no-time.jpg", time.Time{}, "")
+	s3c := bucketOf(t,
+		Batch{DigestID: "one", Changes: []change.Change{untimed, upload("a", at("2026-12-01T10:00:00Z"), "")}},
+		Batch{DigestID: "two", Changes: []change.Change{untimed, upload("b", at("2026-12-05T10:00:00Z"), "")}},
+	)
+	res, err := Read(context.Background(), &S3{Bucket: "hist", Lister: s3c, Getter: s3c}, "changes/", Filter{Key: "no-time.jpg"}, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changes) != 1 || res.Duplicates != 1 || res.Changes[0].Timed || res.Changes[0].DigestID != "one" {
+		t.Errorf("changes %+v, %d duplicates", res.Changes, res.Duplicates)
 	}
 }

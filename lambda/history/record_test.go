@@ -307,7 +307,7 @@ func TestReadGoldenRecord(t *testing.T) {
 	if _, err := Dir(dir).PutObject(context.Background(), putInput(key, gzipped(body))); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Read(context.Background(), Dir(dir), Prefix, Filter{}, 2)
+	res, err := Read(context.Background(), Dir(dir), Prefix, Filter{}, 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -250,7 +250,7 @@ func readLines(t *testing.T, body []byte) []history.Line {
 	if _, err := history.Dir(dir).PutObject(context.Background(), &s3.PutObjectInput{Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := history.Read(context.Background(), history.Dir(dir), "changes/", history.Filter{}, 1)
+	res, err := history.Read(context.Background(), history.Dir(dir), "changes/", history.Filter{}, 1, nil)
 	if err != nil || len(res.Skipped) != 0 {
 		t.Fatalf("read: %v %v", err, res.Skipped)
 	}
