@@ -62,7 +62,7 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 	if q.format == FormatJSONL {
 		out = bufio.NewWriterSize(c.Stdout, 64<<10)
 		problems := q.filter.Kind == KindProblem
-		emit = func(changes, probs []Item) error {
+		emit = func(changes, probs []*Item) error {
 			if problems {
 				return WriteJSONL(out, probs, true)
 			}

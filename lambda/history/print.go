@@ -2,8 +2,8 @@ package history
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"io"
 	"strings"
 	"time"
@@ -25,11 +25,10 @@ const (
 // "versionId" always present ("", null and "" when unknown), and "record",
 // the object it was read from. With KIND=problem (problems set) it writes
 // the problems instead: schemaVersion, digestId, problem and record.
-func WriteJSONL(w io.Writer, items []Item, problems bool) error {
+func WriteJSONL(w io.Writer, items []*Item, problems bool) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	for i := range items {
-		it := &items[i]
+	for _, it := range items {
 		var v any
 		if problems {
 			v = problemOut{problemLine{SchemaVersion: it.SchemaVersion, DigestID: it.DigestID, Problem: it.Problem}, it.Record}
@@ -61,7 +60,7 @@ type problemOut struct {
 // WriteText writes changes as an aligned table in time order, with the
 // command that undoes each recoverable delete under it, then the problems
 // when there are any.
-func WriteText(w io.Writer, changes, problems []Item) error {
+func WriteText(w io.Writer, changes, problems []*Item) error {
 	bw := bufio.NewWriter(w)
 	header := []string{"TIME (UTC)", "ACTOR", "KIND", "BUCKET", "KEY", "SIZE", "VERSION"}
 	rows := make([][]string, 0, len(changes))
@@ -74,8 +73,7 @@ func WriteText(w io.Writer, changes, problems []Item) error {
 	if len(changes) > 0 {
 		measure(header)
 	}
-	for i := range changes {
-		c := &changes[i]
+	for _, c := range changes {
 		size, version := "-", "-"
 		if c.Size != nil {
 			size = digest.Size(*c.Size)
@@ -101,7 +99,7 @@ func WriteText(w io.Writer, changes, problems []Item) error {
 	}
 	for i, row := range rows {
 		writeRow(row)
-		if undo := Undo(&changes[i]); undo != "" {
+		if undo := Undo(changes[i]); undo != "" {
 			bw.WriteString("    undo: " + undo + "\n")
 		}
 	}
@@ -110,8 +108,8 @@ func WriteText(w io.Writer, changes, problems []Item) error {
 			bw.WriteByte('\n')
 		}
 		fmt.Fprintf(bw, "Could not be read (%s):\n", digest.Count(len(problems)))
-		for i := range problems {
-			bw.WriteString("  " + when(&problems[i]) + "  " + problemText(problems[i].Problem) + "\n")
+		for _, p := range problems {
+			bw.WriteString("  " + when(p) + "  " + problemText(p.Problem) + "\n")
 		}
 	}
 	return bw.Flush()

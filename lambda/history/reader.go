@@ -40,7 +40,7 @@ type Skip struct {
 type Result struct {
 	// Changes and Problems are the matching lines, in time order, when
 	// Read collects them (no emit function).
-	Changes, Problems []Item
+	Changes, Problems []*Item
 	// Records counts the objects read; Skipped names the ones that were
 	// not, corrupt or foreign, in name order.
 	Records int
@@ -59,7 +59,7 @@ const DefaultWorkers = 8
 
 // Emit receives the matching lines of one day, in time order, each once;
 // Read calls it day after day, for the days with matching lines.
-type Emit func(changes, problems []Item) error
+type Emit func(changes, problems []*Item) error
 
 // Read reads the records under root (for example "changes/") that can hold
 // changes in f's time range: it lists the year=, month= and day= levels and
@@ -85,7 +85,7 @@ func Read(ctx context.Context, src Source, root string, f Filter, workers int, e
 	}
 	r := &reading{src: src, f: f, workers: workers, res: &Result{}, untimed: map[change.ID]struct{}{}}
 	if emit == nil {
-		emit = func(changes, problems []Item) error {
+		emit = func(changes, problems []*Item) error {
 			r.res.Changes = append(r.res.Changes, changes...)
 			r.res.Problems = append(r.res.Problems, problems...)
 			return nil
@@ -117,29 +117,62 @@ func Read(ctx context.Context, src Source, root string, f Filter, workers int, e
 		return nil, err
 	}
 	// Days are read a few at a time, enough objects to keep the workers
-	// busy, and handed on in order.
-	for first := 0; first < len(days); {
-		last, n := first, 0
-		for last < len(days) && (last == first || n < 4*workers) {
-			n += len(objects[last])
-			last++
+	// busy, while the days before them are sorted and handed on.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan chunk, 1)
+	go func() {
+		defer close(chunks)
+		for first := 0; first < len(days); {
+			last, n := first, 0
+			for last < len(days) && (last == first || n < 4*workers) {
+				n += len(objects[last])
+				last++
+			}
+			c := r.read(ctx, days[first:last], objects[first:last])
+			select {
+			case chunks <- c:
+			case <-ctx.Done():
+				return
+			}
+			if c.err != nil {
+				return
+			}
+			first = last
 		}
-		if err := r.days(ctx, days[first:last], objects[first:last], emit); err != nil {
-			return nil, err
+	}()
+	var failed error
+	for c := range chunks {
+		if failed == nil {
+			failed = c.err
 		}
-		first = last
+		if failed == nil {
+			failed = r.emit(c.days, emit)
+		}
+		if failed != nil {
+			cancel() // the reader stops, and closes chunks
+		}
+	}
+	if failed != nil {
+		return nil, failed
 	}
 	sort.Slice(r.res.Skipped, func(i, j int) bool { return r.res.Skipped[i].Name < r.res.Skipped[j].Name })
 	return r.res, nil
 }
 
-// days reads the objects of consecutive days and emits each day's lines.
-func (r *reading) days(ctx context.Context, days []partition, objects [][]string, emit Emit) error {
+// chunk is the lines of a few consecutive days, each day's together.
+type chunk struct {
+	days [][]*Item
+	err  error
+}
+
+// read reads the objects of consecutive days.
+func (r *reading) read(ctx context.Context, days []partition, objects [][]string) chunk {
 	type job struct{ day, obj int }
 	var jobs []job
-	found := make([][][]Item, len(days))
+	found := make([][][]*Item, len(days))
 	for d := range days {
-		found[d] = make([][]Item, len(objects[d]))
+		found[d] = make([][]*Item, len(objects[d]))
 		for o := range objects[d] {
 			jobs = append(jobs, job{d, o})
 		}
@@ -155,20 +188,28 @@ func (r *reading) days(ctx context.Context, days []partition, objects [][]string
 		return nil
 	})
 	if err != nil {
-		return err
+		return chunk{err: err}
 	}
-	for d := range days {
-		var changes, problems []Item
+	c := chunk{days: make([][]*Item, len(days))}
+	for d := range found {
 		for _, items := range found[d] {
-			for _, it := range items {
-				if it.Problem != nil {
-					problems = append(problems, it)
-				} else {
-					changes = append(changes, it)
-				}
+			c.days[d] = append(c.days[d], items...)
+		}
+	}
+	return c
+}
+
+// emit orders each day's lines, drops duplicates and hands them on.
+func (r *reading) emit(days [][]*Item, emit Emit) error {
+	for _, items := range days {
+		var changes, problems []*Item
+		for _, it := range items {
+			if it.Problem != nil {
+				problems = append(problems, it)
+			} else {
+				changes = append(changes, it)
 			}
 		}
-		found[d] = nil
 		changes, problems = r.dedupe(changes), r.dedupeProblems(problems)
 		r.res.ChangesShown += len(changes)
 		r.res.ProblemsShown += len(problems)
@@ -284,7 +325,7 @@ const maxLine = 1 << 20
 
 // object reads one record object and returns the lines the filter
 // selects.
-func (r *reading) object(key string, day time.Time, data []byte) []Item {
+func (r *reading) object(key string, day time.Time, data []byte) []*Item {
 	items, changes, problems, err := r.parse(key, day, data)
 	if err != nil {
 		r.skip(key, err.Error())
@@ -298,7 +339,7 @@ func (r *reading) object(key string, day time.Time, data []byte) []Item {
 	return items
 }
 
-func (r *reading) parse(key string, day time.Time, data []byte) (items []Item, changes, problems int, err error) {
+func (r *reading) parse(key string, day time.Time, data []byte) (items []*Item, changes, problems int, err error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("not gzip: %v", err)
@@ -312,7 +353,7 @@ func (r *reading) parse(key string, day time.Time, data []byte) (items []Item, c
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
-		it := Item{Record: name, line: n}
+		it := &Item{Record: name, line: n}
 		if err := json.Unmarshal(sc.Bytes(), &it.Line); err != nil {
 			return nil, 0, 0, fmt.Errorf("line %d is not a JSON object of the record's form: %v", n, err)
 		}
@@ -340,7 +381,7 @@ func (r *reading) parse(key string, day time.Time, data []byte) (items []Item, c
 		} else {
 			it.At = day
 		}
-		if r.f.Match(&it) {
+		if r.f.Match(it) {
 			items = append(items, it)
 		}
 	}
@@ -359,7 +400,7 @@ func (r *reading) parse(key string, day time.Time, data []byte) (items []Item, c
 // dedupe orders one day's changes and drops repeated deliveries. A change
 // without an event time may be dated differently by another delivery, so
 // those are remembered across days.
-func (r *reading) dedupe(items []Item) []Item {
+func (r *reading) dedupe(items []*Item) []*Item {
 	sortItems(items)
 	seen := make(map[change.ID]struct{}, len(items))
 	kept := items[:0]
@@ -382,7 +423,7 @@ func (r *reading) dedupe(items []Item) []Item {
 // dedupeProblems orders one day's problems and drops a problem that came
 // back in another batch (SQS returns the unreadable messages an e-mail
 // could only count): the same message, read the same way.
-func (r *reading) dedupeProblems(items []Item) []Item {
+func (r *reading) dedupeProblems(items []*Item) []*Item {
 	sortItems(items)
 	seen := map[Problem]struct{}{}
 	kept := items[:0]
@@ -402,9 +443,9 @@ func (r *reading) dedupeProblems(items []Item) []Item {
 // sortItems orders lines by time, then object identity, then where they
 // were read, so that the copy a duplicate keeps does not depend on the
 // order the objects arrived in.
-func sortItems(items []Item) {
+func sortItems(items []*Item) {
 	sort.Slice(items, func(i, j int) bool {
-		a, b := &items[i], &items[j]
+		a, b := items[i], items[j]
 		if !a.At.Equal(b.At) {
 			return a.At.Before(b.At)
 		}

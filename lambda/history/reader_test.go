@@ -233,7 +233,7 @@ func TestReadEmitsDayByDay(t *testing.T) {
 	s3c := bucketOf(t, monthOfUploads()...)
 	src := &S3{Bucket: "hist", Lister: s3c, Getter: s3c}
 	var days []string
-	res, err := Read(context.Background(), src, "changes/", Filter{Since: at("2026-12-01T00:00:00Z")}, 1, func(changes, problems []Item) error {
+	res, err := Read(context.Background(), src, "changes/", Filter{Since: at("2026-12-01T00:00:00Z")}, 1, func(changes, problems []*Item) error {
 		day := changes[0].At.Format(time.DateOnly)
 		for _, c := range changes {
 			if c.At.Format(time.DateOnly) != day {
@@ -256,7 +256,7 @@ func TestReadEmitsDayByDay(t *testing.T) {
 	}
 	stop := errors.New("stdout closed")
 	calls := 0
-	_, err = Read(context.Background(), src, "changes/", Filter{}, 2, func([]Item, []Item) error { calls++; return stop })
+	_, err = Read(context.Background(), src, "changes/", Filter{}, 2, func([]*Item, []*Item) error { calls++; return stop })
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("error %v after %d calls, want the emit's after 1", err, calls)
 	}
