@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 export npm_config_update_notifier ?= false
 
-.PHONY: test vet fuzz replay replay-review build synth deploy verify-deploy destroy e2e demo bench clean
+.PHONY: test vet fuzz replay replay-review history build synth deploy verify-deploy destroy e2e demo bench clean
 
 ## test: go vet and every test with -race, offline
 test: vet
@@ -30,15 +30,27 @@ fuzz:
 	$(GO) test ./lambda/s3event $(FUZZFLAGS) -fuzz FuzzParse -fuzztime $(FUZZ_PARSE)
 	$(GO) test ./lambda/notifier $(FUZZFLAGS) -fuzz FuzzHandle -fuzztime $(FUZZ_HANDLE)
 
-## replay: run the real notifier handler on EVENT=<file> [WORLD=<file>] [FAIL=publish]
+## replay: run the real notifier handler on EVENT=<file> [WORLD=<file>] [FAIL=publish] [ARCHIVE=<dir> for its records]
 replay:
-	@test -n "$(EVENT)" || { echo "usage: make replay EVENT=<file> [WORLD=<file>] [FAIL=publish]" >&2; exit 2; }
-	@$(GO) run ./lambda/cmd/replay -event '$(EVENT)' $(if $(WORLD),-world '$(WORLD)') $(if $(FAIL),-fail '$(FAIL)')
+	@test -n "$(EVENT)" || { echo "usage: make replay EVENT=<file> [WORLD=<file>] [FAIL=publish] [ARCHIVE=<dir>]" >&2; exit 2; }
+	@$(GO) run ./lambda/cmd/replay -event '$(EVENT)' $(if $(WORLD),-world '$(WORLD)') $(if $(FAIL),-fail '$(FAIL)') $(if $(ARCHIVE),-archive '$(ARCHIVE)')
 
 ## replay-review: run the real reviewer on WORLD=<file> (IAM state and time) [FAIL=publish]
 replay-review:
 	@test -n "$(WORLD)" || { echo "usage: make replay-review WORLD=<file> [FAIL=publish]" >&2; exit 2; }
 	@$(GO) run ./lambda/cmd/replay-review -world '$(WORLD)' $(if $(FAIL),-fail '$(FAIL)')
+
+## history: what happened, from the change history: SOURCE=s3://<bucket>/changes/|<dir> [SINCE= UNTIL= ACTOR= KEY= PREFIX= KIND= FORMAT=text|jsonl]
+# Each value goes to the command as one shell word, exactly as typed: $(value)
+# keeps make from expanding a '$', and each ' is closed, escaped and reopened.
+# Only values given on make's command line count: PREFIX, KEY or FORMAT in
+# the environment usually mean something else.
+history_arg = $(if $(filter command line,$(origin $1)),$2 '$(subst ','\'',$(value $1))')
+history:
+	@$(GO) build -o $(BUILD)/cmd/history ./lambda/cmd/history
+	@$(BUILD)/cmd/history $(call history_arg,SOURCE,-source) $(call history_arg,SINCE,-since) \
+		$(call history_arg,UNTIL,-until) $(call history_arg,ACTOR,-actor) $(call history_arg,KEY,-key) \
+		$(call history_arg,PREFIX,-prefix) $(call history_arg,KIND,-kind) $(call history_arg,FORMAT,-format)
 
 ## build: the linux/arm64 bootstrap of each function, as deployed
 BOOTSTRAPS := $(FUNCTIONS:%=$(BUILD)/%/bootstrap)

@@ -34,8 +34,8 @@ func TestAgencyStatements(t *testing.T) {
 			list.condition = `{"StringLike":{"s3:prefix":["` + prefix + `*"]}}`
 		}
 		return map[string]want{
-			SidListBucket:          list,
-			SidReadWriteObjects:    {"Allow", sorted(AgencyObjectActions...), []any{objectsOf(bucket, prefix+"*")}, ""},
+			SidListBucket:       list,
+			SidReadWriteObjects: {"Allow", sorted(AgencyObjectActions...), []any{objectsOf(bucket, prefix+"*")}, ""},
 			// The guardrails hold for every bucket and object.
 			SidDenyVersionDeletion: {"Deny", []string{"s3:DeleteObjectVersion"}, []any{allS3}, ""},
 			SidDenyAclChanges:      {"Deny", sorted("s3:PutBucketAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"), []any{allS3}, ""},

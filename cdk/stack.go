@@ -384,7 +384,7 @@ func (s *stack) addNotifier(assetDir string) {
 		Role:          role,
 		LogGroup:      s.notifierLogGroup,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
-		Environment: s.notifierEnvironment(),
+		Environment:   s.notifierEnvironment(),
 	})
 
 	mapping := awslambda.NewEventSourceMapping(s.st, jsii.String("NotifierEventSource"), &awslambda.EventSourceMappingProps{

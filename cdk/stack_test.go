@@ -430,11 +430,11 @@ func TestNotifierRights(t *testing.T) {
 	}
 	got := statementsBySid(t, policy["PolicyDocument"])
 	want := map[string]wantStatement{
-		"WriteOwnLogs":       {sorted("logs:CreateLogStream", "logs:PutLogEvents"), getAtt(f.logicalID(t, "NotifierLogGroup"), "Arn")},
-		"ConsumeEvents":      {sorted("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"), getAtt(queue, "Arn")},
-		"PublishDigests":     {[]string{"sns:Publish"}, ref(topic)},
-		"EncryptDigests":     {sorted("kms:GenerateDataKey", "kms:Decrypt"), getAtt(f.logicalID(t, "TopicKey"), "Arn")},
-		"ReadObjects":        {sorted("s3:GetObject", "s3:GetObjectVersion"), objectsOf(bucket, "*")},
+		"WriteOwnLogs":   {sorted("logs:CreateLogStream", "logs:PutLogEvents"), getAtt(f.logicalID(t, "NotifierLogGroup"), "Arn")},
+		"ConsumeEvents":  {sorted("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"), getAtt(queue, "Arn")},
+		"PublishDigests": {[]string{"sns:Publish"}, ref(topic)},
+		"EncryptDigests": {sorted("kms:GenerateDataKey", "kms:Decrypt"), getAtt(f.logicalID(t, "TopicKey"), "Arn")},
+		"ReadObjects":    {sorted("s3:GetObject", "s3:GetObjectVersion"), objectsOf(bucket, "*")},
 		// s3:ListBucket makes S3 answer 404, not 403, for a file that is gone.
 		"ListObjectVersions": {sorted("s3:ListBucket", "s3:ListBucketVersions"), getAtt(bucket, "Arn")},
 		"ListUserNames":      {[]string{"iam:ListUsers"}, "*"},

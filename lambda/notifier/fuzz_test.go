@@ -6,12 +6,24 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/bucketbell/bucketbell/lambda/digest"
+	"github.com/bucketbell/bucketbell/lambda/history"
 	"github.com/bucketbell/bucketbell/lambda/replay"
 )
 
+// countingBucket accepts every record object and counts them.
+type countingBucket struct{ puts int }
+
+func (c *countingBucket) PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	c.puts++
+	return &s3.PutObjectOutput{}, nil
+}
+
 // FuzzHandle feeds arbitrary payloads to the whole handler: it must never
-// panic, and whatever it publishes must be a valid digest.
+// panic, whatever it publishes must be a valid digest, and nothing is
+// published without a record.
 func FuzzHandle(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
 	for _, name := range files {
@@ -21,8 +33,13 @@ func FuzzHandle(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		rec := &replay.Recorder{}
-		h := &Handler{TopicARN: "arn:aws:sns:us-east-1:123456789012:s3NotificationTopic", Publisher: rec, Log: quiet()}
+		records := &countingBucket{}
+		h := &Handler{TopicARN: "arn:aws:sns:us-east-1:123456789012:s3NotificationTopic", Publisher: rec, Log: quiet(),
+			History: &history.Writer{Bucket: "hist", Client: records}}
 		_, _ = h.Handle(context.Background(), payload)
+		if len(rec.All) > 0 && records.puts == 0 {
+			t.Fatal("published without a record")
+		}
 		for _, p := range rec.All {
 			s := *p.Subject
 			if len(s) == 0 || len(s) > 99 {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/bucketbell/bucketbell/lambda/change"
 	"github.com/bucketbell/bucketbell/lambda/digest"
+	"github.com/bucketbell/bucketbell/lambda/history"
 	"github.com/bucketbell/bucketbell/lambda/s3event"
 )
 
@@ -36,6 +37,15 @@ type Enricher interface {
 	Enrich(ctx context.Context, changes []change.Change)
 }
 
+// History keeps the complete record of an invocation's changes and names
+// the objects it wrote; *history.Writer satisfies it.
+type History interface {
+	Write(ctx context.Context, b history.Batch) ([]digest.Record, error)
+}
+
+// DefaultHistoryTimeout bounds writing the record, every object included.
+const DefaultHistoryTimeout = 20 * time.Second
+
 // DefaultPublishTimeout bounds one Publish call, retries included.
 const DefaultPublishTimeout = 10 * time.Second
 
@@ -46,6 +56,12 @@ type Handler struct {
 	// Enricher is optional; without it the digest shows what the events
 	// say.
 	Enricher Enricher
+	// History is optional; without it no record is kept and the digest
+	// names none.
+	History History
+	// HistoryTimeout bounds the History write; DefaultHistoryTimeout when
+	// zero.
+	HistoryTimeout time.Duration
 	// PublishTimeout bounds the Publish call; DefaultPublishTimeout when
 	// zero.
 	PublishTimeout time.Duration
@@ -55,7 +71,7 @@ type Handler struct {
 // Handle processes one invocation. For an SQS batch it returns the partial
 // batch response (never an error, so that only failed messages are retried);
 // for a direct S3 event it returns a nil response, and an error when the
-// changes could not be published.
+// changes could not be kept (History) or published.
 func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*events.SQSEventResponse, error) {
 	log := h.logger()
 	batch, err := s3event.Parse(payload)
@@ -100,22 +116,28 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*events.
 		h.enrich(ctx, changes)
 	}
 
-	msg := digest.Compose(changes, problems, digest.Options{})
+	// The record comes first: an e-mail never tells of a change that has
+	// no record.
+	var opt digest.Options
+	if h.History != nil {
+		records, err := h.keep(ctx, history.NewBatch(batch, payload, changes, problems))
+		if err != nil {
+			log.Error("change history not written: nothing is published; the changes will be delivered again",
+				"error", err, "changes", len(changes), "problems", len(problems), "messages", len(fed), "fromSQS", batch.FromSQS)
+			return failed(batch.FromSQS, fed, err)
+		}
+		opt.Records = records
+	}
+
+	msg := digest.Compose(changes, problems, opt)
 	if err := h.publish(ctx, msg); err != nil {
 		log.Error("publish failed; the changes will be delivered again",
 			"error", err, "changes", msg.Total, "messages", len(fed), "fromSQS", batch.FromSQS)
-		if !batch.FromSQS {
-			return nil, err
-		}
-		r := resp()
-		for _, id := range fed {
-			r.BatchItemFailures = append(r.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
-		}
-		return r, nil
+		return failed(batch.FromSQS, fed, err)
 	}
 	keys, omitted := loggedKeys(changes)
 	log.Info("digest published", "subject", msg.Subject, "changes", msg.Total, "listed", msg.Listed,
-		"duplicates", received-len(changes), "problems", len(problems), "bytes", len(msg.Envelope),
+		"duplicates", received-len(changes), "problems", len(problems), "bytes", len(msg.Envelope), "records", len(opt.Records),
 		"keys", keys, "keysOmitted", omitted)
 	r := resp()
 	if r != nil {
@@ -148,15 +170,48 @@ func loggedKeys(changes []change.Change) ([]string, int) {
 	return keys, len(changes) - len(keys)
 }
 
-// enrich gives enrichment the invocation's time less what composing and
-// publishing need: a slow AWS makes the digest less detailed, never late.
+// failed is the answer when the changes could not be kept or published:
+// on the SQS path every message that fed the digest goes back to SQS, on
+// the direct path the error makes Lambda retry.
+func failed(fromSQS bool, fed []string, err error) (*events.SQSEventResponse, error) {
+	if !fromSQS {
+		return nil, err
+	}
+	r := &events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for _, id := range fed {
+		r.BatchItemFailures = append(r.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+	}
+	return r, nil
+}
+
+// enrich gives enrichment the invocation's time less what keeping the
+// record, composing and publishing need: a slow AWS makes the digest less
+// detailed, never late.
 func (h *Handler) enrich(ctx context.Context, changes []change.Change) {
 	if deadline, ok := ctx.Deadline(); ok {
+		reserve := h.publishTimeout() + publishReserve
+		if h.History != nil {
+			reserve += h.historyTimeout()
+		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-h.publishTimeout()-publishReserve))
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
 		defer cancel()
 	}
 	h.Enricher.Enrich(ctx, changes)
+}
+
+// keep writes the record within its own timeout.
+func (h *Handler) keep(ctx context.Context, b history.Batch) ([]digest.Record, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.historyTimeout())
+	defer cancel()
+	return h.History.Write(ctx, b)
+}
+
+func (h *Handler) historyTimeout() time.Duration {
+	if h.HistoryTimeout > 0 {
+		return h.HistoryTimeout
+	}
+	return DefaultHistoryTimeout
 }
 
 // publishReserve is the time kept for composing the digest, beyond the

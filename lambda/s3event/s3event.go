@@ -35,7 +35,11 @@ type Batch struct {
 // Message is what one SQS message (or one direct event) contained.
 type Message struct {
 	// ID is the SQS message id, "" for a direct event.
-	ID       string
+	ID string
+	// Sent is when SQS received the message (its SentTimestamp attribute),
+	// in UTC; zero on the direct path or when the attribute is missing or
+	// unreadable. The change history dates what has no event time by it.
+	Sent     time.Time
 	Changes  []change.Change
 	Problems []change.Problem
 	// TestEvents counts s3:TestEvent notifications, which S3 sends when a
@@ -118,6 +122,9 @@ type record struct {
 	EventSource string  `json:"eventSource"`
 	MessageID   string  `json:"messageId"`
 	Body        *string `json:"body"`
+	// Attributes stays raw: an attribute of an odd shape must not make the
+	// message unreadable.
+	Attributes json.RawMessage `json:"attributes"`
 
 	EventVersion string `json:"eventVersion"`
 	EventName    string `json:"eventName"`
@@ -173,7 +180,7 @@ func Parse(payload []byte) (Batch, error) {
 			if id, ok := sqsMessageID(it.raw); ok {
 				b.FromSQS = true
 				p.MessageID = id
-				b.Messages = append(b.Messages, Message{ID: id, Problems: []change.Problem{p}})
+				b.Messages = append(b.Messages, Message{ID: id, Sent: sentTime(it.raw), Problems: []change.Problem{p}})
 				continue
 			}
 			direct.Problems = append(direct.Problems, p)
@@ -211,13 +218,41 @@ func sqsMessageID(raw []byte) (string, bool) {
 
 // readSQS reads the S3 notification carried in one SQS message body.
 func readSQS(r *record) Message {
-	m := Message{ID: r.MessageID}
+	m := Message{ID: r.MessageID, Sent: sentAttribute(r.Attributes)}
 	if r.Body == nil {
 		m.Problems = append(m.Problems, change.Problem{MessageID: r.MessageID, Reason: "SQS message has no body"})
 		return m
 	}
 	readBody([]byte(*r.Body), &m, 0)
 	return m
+}
+
+// sentTime reads the SentTimestamp of an SQS record whose other fields do
+// not decode.
+func sentTime(raw []byte) time.Time {
+	var r struct {
+		Attributes json.RawMessage `json:"attributes"`
+	}
+	if json.Unmarshal(raw, &r) != nil {
+		return time.Time{}
+	}
+	return sentAttribute(r.Attributes)
+}
+
+// sentAttribute reads SentTimestamp, milliseconds since the Unix epoch in a
+// string, from an SQS record's attributes.
+func sentAttribute(attrs json.RawMessage) time.Time {
+	var a struct {
+		SentTimestamp json.RawMessage `json:"SentTimestamp"`
+	}
+	if len(attrs) == 0 || json.Unmarshal(attrs, &a) != nil {
+		return time.Time{}
+	}
+	ms, err := strconv.ParseInt(string(bytes.Trim(a.SentTimestamp, `"`)), 10, 64)
+	if err != nil || ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 // readBody reads an S3 event notification (or an SNS notification wrapping

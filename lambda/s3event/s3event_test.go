@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bucketbell/bucketbell/lambda/change"
 )
@@ -179,4 +180,42 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%d records became %d changes and problems", len(env.Records), got)
 		}
 	})
+}
+
+func TestSentTimestamp(t *testing.T) {
+	body, _ := json.Marshal(`{"Records":[` + s3Record("ObjectCreated:Put", "k") + `]}`)
+	msg := func(id, attrs string) string {
+		return fmt.Sprintf(`{"messageId":%q,"eventSource":"aws:sqs","attributes":%s,"body":%s}`, id, attrs, body)
+	}
+	payload := `{"Records":[` + strings.Join([]string{
+		msg("good", `{"ApproximateReceiveCount":"1","SentTimestamp":"1795773601000"}`),
+		msg("number", `{"SentTimestamp":1795773601500}`),
+		msg("missing", `{}`),
+		msg("odd", `"not an object"`),
+		msg("garbage", `{"SentTimestamp":"soon"}`),
+		`{"messageId":"wrong-shape","eventSource":"aws:sqs","attributes":{"SentTimestamp":"1795773602000"},"body":5}`,
+	}, ",") + `]}`
+	b, err := Parse([]byte(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"good": "2026-11-27T10:00:01Z", "number": "2026-11-27T10:00:01.5Z", "missing": "", "odd": "", "garbage": "",
+		"wrong-shape": "2026-11-27T10:00:02Z",
+	}
+	if len(b.Messages) != len(want) {
+		t.Fatalf("%d messages, want %d", len(b.Messages), len(want))
+	}
+	for _, m := range b.Messages {
+		got := ""
+		if !m.Sent.IsZero() {
+			got = m.Sent.Format(time.RFC3339Nano)
+		}
+		if got != want[m.ID] {
+			t.Errorf("%s: sent %q, want %q", m.ID, got, want[m.ID])
+		}
+		if m.ID != "wrong-shape" && len(m.Changes) != 1 {
+			t.Errorf("%s: an attribute of an odd shape cost the change: %+v", m.ID, m)
+		}
+	}
 }

@@ -1,9 +1,11 @@
 // Command notifier is the Lambda function that turns S3 change events into
-// digest e-mails on the SNS topic named by TOPIC_ARN. IAM_USER_PATH scopes
-// the IAM user lookups that name principals (default: every user);
-// NAME_ROLES=true names the roles of assumed-role sessions too (the role
-// then needs iam:ListRoles); S3_USE_PATH_STYLE=true addresses S3
-// path-style (local stand-ins).
+// digest e-mails on the SNS topic named by TOPIC_ARN, after keeping every
+// change in the history bucket HISTORY_BUCKET (in AWS_REGION). Without
+// HISTORY_BUCKET it keeps no record, and says so in its log at start; the
+// stack always sets it. IAM_USER_PATH scopes the IAM user lookups that name
+// principals (default: every user); NAME_ROLES=true names the roles of
+// assumed-role sessions too (the role then needs iam:ListRoles);
+// S3_USE_PATH_STYLE=true addresses S3 path-style (local stand-ins).
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/bucketbell/bucketbell/lambda/enrich"
+	"github.com/bucketbell/bucketbell/lambda/history"
 	"github.com/bucketbell/bucketbell/lambda/notifier"
 	"github.com/bucketbell/bucketbell/lambda/who"
 )
@@ -55,6 +58,11 @@ func run(log *slog.Logger) error {
 		Publisher: sns.NewFromConfig(cfg),
 		Enricher:  &enrich.Enricher{Names: names, Versions: s3c, Objects: s3c, Heads: s3c, Log: log},
 		Log:       log,
+	}
+	if bucket := os.Getenv("HISTORY_BUCKET"); bucket != "" {
+		h.History = &history.Writer{Bucket: bucket, Region: os.Getenv("AWS_REGION"), Client: s3c}
+	} else {
+		log.Warn("HISTORY_BUCKET is not set: changes are e-mailed but no record is kept")
 	}
 	lambda.Start(h.Handle)
 	return nil

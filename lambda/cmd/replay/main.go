@@ -1,6 +1,8 @@
 // Command replay runs the real notifier handler on an event file, offline:
 // a stand-in SNS prints each Publish as one JSON line, then the handler's
-// response and error. See "make replay" in the README.
+// response and error. With -archive it also keeps the change history's
+// records in a directory, as the notifier keeps them in the history bucket.
+// See "make replay" in lambda/README.md.
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"os"
 
 	"github.com/bucketbell/bucketbell/lambda/enrich"
+	"github.com/bucketbell/bucketbell/lambda/history"
 	"github.com/bucketbell/bucketbell/lambda/notifier"
 	"github.com/bucketbell/bucketbell/lambda/replay"
 	"github.com/bucketbell/bucketbell/lambda/who"
@@ -27,6 +30,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	eventPath := fs.String("event", "", "JSON event file: an S3 event or an SQS event")
 	worldPath := fs.String("world", "", "optional WORLD file: the IAM users and S3 objects enrichment sees")
 	fail := fs.String("fail", "", `"publish" makes every publish fail`)
+	archive := fs.String("archive", "", "optional directory that receives the records, laid out as the history bucket")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -44,6 +48,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		TopicARN:  "arn:aws:sns:us-east-1:123456789012:s3NotificationTopic",
 		Publisher: &replay.Recorder{W: stdout, Fail: *fail == "publish"},
 		Log:       log,
+	}
+	if *archive != "" {
+		// The e-mail names the records in a stand-in bucket; the files are
+		// <archive>/<key>.
+		h.History = &history.Writer{Bucket: "bucketbell-history", Region: "us-east-1", Client: history.Dir(*archive)}
 	}
 	if *worldPath != "" {
 		data, err := replay.ReadJSON(*worldPath)

@@ -86,3 +86,57 @@ func TestContract(t *testing.T) {
 		})
 	}
 }
+
+// TestArchive: -archive keeps the records the notifier would keep, the
+// e-mail names them, stdout keeps its contract, and a replay of the same
+// event (a retry) adds nothing.
+func TestArchive(t *testing.T) {
+	ev := write(t, "event.json", event)
+	archive := filepath.Join(t.TempDir(), "archive")
+	wantKey := "changes/year=2026/month=11/day=27/20261127T100001.000Z-"
+	files := func() []string {
+		var out []string
+		filepath.WalkDir(archive, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(archive, p)
+				out = append(out, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+		return out
+	}
+	for attempt := 1; attempt <= 2; attempt++ {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"-event", ev, "-archive", archive}, &stdout, &stderr); code != 0 {
+			t.Fatalf("attempt %d: exit %d: %s", attempt, code, stderr.String())
+		}
+		lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+		if len(lines) != 2 || lines[1] != `{"response":null,"error":null}` {
+			t.Fatalf("attempt %d: stdout %s", attempt, stdout.String())
+		}
+		got := files()
+		if len(got) != 1 || !strings.HasPrefix(got[0], wantKey) || !strings.HasSuffix(got[0], ".jsonl.gz") {
+			t.Fatalf("attempt %d: files %v, want one %s...", attempt, got, wantKey)
+		}
+		var p struct{ Message string }
+		json.Unmarshal([]byte(lines[0]), &p)
+		var env map[string]string
+		json.Unmarshal([]byte(p.Message), &env)
+		if !strings.Contains(env["email"], "Every change is kept in s3://bucketbell-history/"+got[0]) {
+			t.Errorf("attempt %d: the e-mail does not name %s:\n%s", attempt, got[0], env["email"])
+		}
+	}
+
+	// A record that cannot be written: no publish, the error on the last
+	// line, exit 0 as the contract says.
+	blocked := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocked, nil, 0o644)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-event", ev, "-archive", blocked}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `"error":"history: put s3://bucketbell-history/changes/`) {
+		t.Errorf("stdout %s", stdout.String())
+	}
+}
