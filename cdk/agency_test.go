@@ -262,9 +262,9 @@ func TestOutputs(t *testing.T) {
 		variant string
 		want    []string
 	}{
-		{"default", []string{"AccessKeySecretArn", "AlarmNames", "BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "HistoryBucketName", "HistoryWorkGroup", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "Settings", "TopicArn"}},
-		{"noconsole", []string{"AccessKeySecretArn", "AlarmNames", "BucketConsoleUrl", "BucketName", "DeadLetterQueueUrl", "HistoryBucketName", "HistoryWorkGroup", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "Settings", "TopicArn"}},
-		{"nokey", []string{"AlarmNames", "BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "HistoryBucketName", "HistoryWorkGroup", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "Settings", "TopicArn"}},
+		{"default", []string{"AccessKeySecretArn", "AlarmNames", "AthenaWorkGroup", "BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "HistoryBucketName", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "Settings", "TopicArn"}},
+		{"noconsole", []string{"AccessKeySecretArn", "AlarmNames", "AthenaWorkGroup", "BucketConsoleUrl", "BucketName", "DeadLetterQueueUrl", "HistoryBucketName", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "Settings", "TopicArn"}},
+		{"nokey", []string{"AlarmNames", "AthenaWorkGroup", "BucketConsoleUrl", "BucketName", "ConsolePasswordSecretArn", "ConsoleSignInUrl", "DeadLetterQueueUrl", "HistoryBucketName", "MediaUserName", "NotifierLogGroupName", "ReviewerFunctionName", "ReviewerLogGroupName", "Settings", "TopicArn"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.variant, func(t *testing.T) {

@@ -207,6 +207,18 @@ func (f *fixture) resource(t *testing.T, prefix string) map[string]any {
 	return f.json["Resources"].(map[string]any)[found[0]].(map[string]any)
 }
 
+// top returns the resource of a construct made directly in the stack
+// with a Cfn* (L1) class: its logical id is its construct id, without a
+// hash.
+func (f *fixture) top(t *testing.T, id string) map[string]any {
+	t.Helper()
+	r, ok := f.json["Resources"].(map[string]any)[id].(map[string]any)
+	if !ok {
+		t.Fatalf("no resource with logical id %s", id)
+	}
+	return r
+}
+
 // logicalID returns the logical id that starts with prefix.
 func (f *fixture) logicalID(t *testing.T, prefix string) string {
 	t.Helper()

@@ -160,7 +160,7 @@ func (s *stack) addHistory() {
 			},
 		},
 	})
-	table.AddDependency(db)
+	table.Node().AddDependency(db)
 
 	s.workGroup = awsathena.NewCfnWorkGroup(s.st, jsii.String("HistoryWorkGroup"), &awsathena.CfnWorkGroupProps{
 		Name:        jsii.String(HistoryWorkGroup),
@@ -190,7 +190,7 @@ func (s *stack) addHistory() {
 			WorkGroup:   s.workGroup.Name(),
 			QueryString: jsii.String(q.SQL),
 		})
-		nq.AddDependency(s.workGroup)
+		nq.Node().AddDependency(s.workGroup)
 	}
 }
 
@@ -239,7 +239,7 @@ var HistoryQueries = []HistoryQuery{
 		SQL: strings.Replace(dedupe, "%s", `"key" = 'shoes/red.png'`, 1) +
 			`SELECT "time", kind, actor, versionid, previousversionid, "size", sourceip
 FROM changes WHERE copy = 1
-ORDER BY "time"`,
+ORDER BY from_iso8601_timestamp("time")`,
 	},
 	{
 		ID:          "ActorLastMonth",
@@ -250,7 +250,7 @@ ORDER BY "time"`,
     AND month = date_format(date_add('month', -1, current_date), '%m')`, 1) +
 			`SELECT "time", kind, bucket, "key", versionid, "size"
 FROM changes WHERE copy = 1
-ORDER BY "time"`,
+ORDER BY from_iso8601_timestamp("time")`,
 	},
 	{
 		ID:          "DeletionsThisWeek",
@@ -262,6 +262,6 @@ ORDER BY "time"`,
     AND from_iso8601_timestamp("time") >= date_trunc('week', current_timestamp)`, 1) +
 			`SELECT "time", kind, actor, "key", versionid, previousversionid
 FROM changes WHERE copy = 1
-ORDER BY "time"`,
+ORDER BY from_iso8601_timestamp("time")`,
 	},
 }

@@ -77,7 +77,7 @@ func TestHistoryBucket(t *testing.T) {
 func TestHistoryTable(t *testing.T) {
 	f := variant(t, "default")
 	bucket := f.logicalID(t, "HistoryBucket")
-	tbl := props(f.resource(t, "HistoryTable"))
+	tbl := props(f.top(t, "HistoryTable"))
 	in := tbl["TableInput"].(map[string]any)
 	sd := in["StorageDescriptor"].(map[string]any)
 	check := func(what string, got any, want []history.Column) {
@@ -100,7 +100,7 @@ func TestHistoryTable(t *testing.T) {
 	if p["projection.enabled"] != "true" || p["projection.year.range"] != "2026,NOW" || p["projection.month.digits"] != "2" || p["projection.day.digits"] != "2" {
 		t.Errorf("projection %s", jsonOf(p))
 	}
-	template := jsonOf(map[string]any{"Fn::Join": []any{"", []any{location, "year=${year}/month=${month}/day=${day}/"}}})
+	template := jsonOf(map[string]any{"Fn::Join": []any{"", []any{"s3://", ref(bucket), "/changes/year=${year}/month=${month}/day=${day}/"}}})
 	if jsonOf(p["storage.location.template"]) != template {
 		t.Errorf("storage.location.template %s, want %s", jsonOf(p["storage.location.template"]), template)
 	}
@@ -116,7 +116,7 @@ func TestHistoryTable(t *testing.T) {
 
 func TestHistoryWorkGroup(t *testing.T) {
 	f := variant(t, "default")
-	wg := props(f.resource(t, "HistoryWorkGroup"))
+	wg := props(f.top(t, "HistoryWorkGroup"))
 	conf := wg["WorkGroupConfiguration"].(map[string]any)
 	rc := conf["ResultConfiguration"].(map[string]any)
 	if conf["EnforceWorkGroupConfiguration"] != true || jsonOf(rc["EncryptionConfiguration"]) != `{"EncryptionOption":"SSE_S3"}` ||

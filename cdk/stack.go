@@ -623,7 +623,7 @@ func (s *stack) addOutputs() {
 	out("ReviewerFunctionName", "The access reviewer; invoke it to review the agency's access now", s.reviewer.FunctionName())
 	out("ReviewerLogGroupName", "The access reviewer's logs", s.reviewerLogGroup.LogGroupName())
 	out("HistoryBucketName", "The change history: every change, as gzip JSON lines under "+history.Prefix, s.historyBucket.BucketName())
-	out("HistoryWorkGroup", "The Athena workgroup for querying the change history (database "+HistoryDatabase+", table "+HistoryTable+")", s.workGroup.Name())
+	out("AthenaWorkGroup", "The Athena workgroup for querying the change history (database "+HistoryDatabase+", table "+HistoryTable+")", s.workGroup.Name())
 	out("AlarmNames", "The stack's alarms, comma-separated", jsii.String(strings.Join(s.alarmNames, ",")))
 	// The settings this stack was deployed with: make deploy compares the
 	// next deploy's settings with them and warns before a security
