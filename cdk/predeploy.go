@@ -117,7 +117,7 @@ func (p *Predeploy) deployedSettings(ctx context.Context) (cfg *Config, found bo
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("predeploy: describe stack %s: %w", StackName, err)
+		return nil, false, fmt.Errorf("predeploy: describe stack %s with the credentials and Region cdk deploy will use: %w", StackName, err)
 	}
 	if len(out.Stacks) == 0 {
 		return nil, false, nil

@@ -115,7 +115,7 @@ func TestPredeploy(t *testing.T) {
 	t.Run("a failing call says where it failed", func(t *testing.T) {
 		p := &Predeploy{Stacks: &fakeStacks{err: errors.New("no credentials")}, Out: &bytes.Buffer{}}
 		err := p.Run(context.Background(), settingsTemplate(t, defaults))
-		if err == nil || !strings.Contains(err.Error(), "predeploy: describe stack bucketbell: no credentials") {
+		if err == nil || !strings.Contains(err.Error(), "predeploy: describe stack bucketbell with the credentials and Region cdk deploy will use: no credentials") {
 			t.Errorf("error %v", err)
 		}
 	})
