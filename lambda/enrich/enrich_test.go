@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -293,5 +294,26 @@ func TestRestoreCommand(t *testing.T) {
 				t.Errorf("RestoreCommand(%q)\n got %s\nwant %s", tc.key, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestReadmeShowsTheExample: the top README shows readme-example.txt as
+// it is, so the example e-mail cannot drift from what the code writes.
+func TestReadmeShowsTheExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile(filepath.Join("testdata", "golden", "readme-example.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "Taken from `lambda/enrich/testdata/golden/readme-example.txt`:\n\n```\n")
+	block, _, closed := strings.Cut(block, "```\n")
+	if !ok || !closed {
+		t.Fatal("README.md has no example block after its \"Taken from\" line")
+	}
+	if block != string(golden) {
+		t.Errorf("README.md's example e-mail differs from testdata/golden/readme-example.txt: copy the file into the block")
 	}
 }
