@@ -538,3 +538,37 @@ func TestGoldenEmails(t *testing.T) {
 		})
 	}
 }
+
+// TestLineBoundWorstCase builds the longest e-mail the line bound allows
+// for: every notable change of a kind of its own with details (3 lines
+// each), 40 routine changes of both routine kinds, ten records with
+// console addresses. It has exactly the lines draft.text counts, within
+// MaxLines + 3k.
+func TestLineBoundWorstCase(t *testing.T) {
+	const k = 30
+	var cs []change.Change
+	for i := range 40 {
+		c := upload("mediacouser", fmt.Sprintf("r/%02d.jpg", i), i)
+		if i%2 == 1 {
+			c.Kind = change.Copied
+		}
+		cs = append(cs, c)
+	}
+	for i := range k {
+		c := upload("mediacouser", fmt.Sprintf("n/%02d.jpg", i), 100+i)
+		c.EventName = fmt.Sprintf("ObjectTeleported:Beam%02d", i)
+		c.Kind = change.KindOf(c.EventName)
+		c.Notes = []string{"one\nnote", "another\r\nnote"}
+		cs = append(cs, c)
+	}
+	var recs []Record
+	for i := range 12 {
+		recs = append(recs, Record{URI: fmt.Sprintf("s3://h/%d.jsonl", i), ConsoleURL: "https://console.example/\n" + fmt.Sprint(i)})
+	}
+	m := Compose(cs, nil, Options{Records: recs})
+	check(t, m, cs, nil, 0)
+	// headline 2; notable 2 + 3k; routine 2 + 2 + 40; footer 3 + 2*10.
+	if got, want := strings.Count(m.Text, "\n"), 2+(2+3*k)+44+23; got != want {
+		t.Errorf("%d lines, want %d:\n%s", got, want, m.Text)
+	}
+}
