@@ -161,7 +161,7 @@ func phraseSum(s string) int {
 // fit must have them all named.
 func TestProperties(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 2026))
-	runs := 150
+	runs := 100
 	if testing.Short() {
 		runs = 30
 	}

@@ -140,7 +140,7 @@ const (
 )
 
 func (d *draft) compose(budget int) Message {
-	K, R := d.notable, len(d.changes)-d.notable
+	k, r := d.notable, len(d.changes)-d.notable
 	s := shape{problems: min(len(d.problems), maxProblemsListed), level: levelCounts}
 	base, ok := d.fit(s, budget)
 	for !ok && s.problems > 0 {
@@ -156,8 +156,8 @@ func (d *draft) compose(budget int) Message {
 
 	// Most digests fit whole: predict that before composing it.
 	whole := s
-	whole.full, whole.brief = min(K, maxNotableInFull), K-min(K, maxNotableInFull)
-	whole.level, whole.routine = levelAll, R
+	whole.full, whole.brief = min(k, maxNotableInFull), k-min(k, maxNotableInFull)
+	whole.level, whole.routine = levelAll, r
 	if d.predict(s, whole, size, budget) {
 		if m, ok := d.fit(whole, budget); ok {
 			return m
@@ -166,9 +166,10 @@ func (d *draft) compose(budget int) Message {
 
 	// Each part takes as much as fits after the parts before it.
 	m := base
-	m, size = d.grow(&s, &s.full, min(K, maxNotableInFull), d.fullCost, m, size, budget)
-	m, size = d.grow(&s, &s.brief, K-s.full, func(i int) int { return d.briefCost(s.full + i) }, m, size, budget)
-	for lv := levelAll; lv < levelCounts && R > 0; lv++ {
+	m, size = d.grow(&s, &s.full, min(k, maxNotableInFull), d.fullCost, m, size, budget)
+	full := s.full
+	m, size = d.grow(&s, &s.brief, k-full, func(v int) int { return d.briefCost(full + v) }, m, size, budget)
+	for lv := levelAll; lv < levelCounts && r > 0; lv++ {
 		t := s
 		t.level = lv
 		if mm, ok := d.fit(t, budget); ok {
@@ -176,7 +177,7 @@ func (d *draft) compose(budget int) Message {
 			break
 		}
 	}
-	m, _ = d.grow(&s, &s.routine, R, func(i int) int { return d.entryCost(K + i) }, m, size, budget)
+	m, _ = d.grow(&s, &s.routine, r, func(v int) int { return d.entryCost(k + v) }, m, size, budget)
 	return m
 }
 
@@ -199,7 +200,7 @@ func (d *draft) predict(from, to shape, size, budget int) bool {
 		}
 	}
 	if !add(escapedLen([]byte(d.routineText(to.level))) - escapedLen([]byte(d.routineText(from.level))) +
-		len(d.foldersJSON(to.level)) - len(d.foldersJSON(from.level))) {
+		escapedLen(d.foldersJSON(to.level)) - escapedLen(d.foldersJSON(from.level))) {
 		return false
 	}
 	for i := from.routine; i < to.routine; i++ {
@@ -211,9 +212,9 @@ func (d *draft) predict(from, to shape, size, budget int) bool {
 }
 
 // grow raises *x from its value, where m of size bytes fits, to at most
-// *x+n, as far as the digest still fits. cost(i) predicts what the i-th
-// addition adds; the prediction is checked by composing, and corrected by
-// bisection when it was off.
+// *x+n, as far as the digest still fits. cost(v) predicts what raising *x
+// from v to v+1 adds; the prediction is checked by composing, and
+// corrected by bisection when it was off.
 func (d *draft) grow(s *shape, x *int, n int, cost func(i int) int, m Message, size, budget int) (Message, int) {
 	if n <= 0 {
 		return m, size
@@ -222,7 +223,7 @@ func (d *draft) grow(s *shape, x *int, n int, cost func(i int) int, m Message, s
 	room := budget - size - 64
 	k := 0
 	for k < n {
-		c := cost(k)
+		c := cost(start + k)
 		if c > room {
 			break
 		}
