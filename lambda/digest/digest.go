@@ -302,11 +302,13 @@ type draft struct {
 	full    [][]byte // notable changes in full
 	byKey   [][]byte // notable changes by key alone
 	entries [][]byte // JSON of each change
-	briefs  [][]byte // brief JSON of notable changes
-	routine [levels]*string
-	folders []folder
-	fdoc    [levels][]Folder
-	fjson   [levels][]byte
+	// entryCosts are the entries' escaped lengths, 0 until known.
+	entryCosts []int
+	briefs     [][]byte // brief JSON of notable changes
+	routine    [levels]*string
+	folders    []folder
+	fdoc       [levels][]Folder
+	fjson      [levels][]byte
 }
 
 func newDraft(changes []change.Change, problems []change.Problem, records []Record) *draft {
@@ -419,6 +421,7 @@ func newDraft(changes []change.Change, problems []change.Problem, records []Reco
 	n := len(d.changes)
 	d.keys = make([]string, n)
 	d.entries = make([][]byte, n)
+	d.entryCosts = make([]int, n)
 	d.full = make([][]byte, d.notable)
 	d.byKey = make([][]byte, d.notable)
 	d.briefs = make([][]byte, d.notable)
@@ -515,8 +518,13 @@ func (d *draft) briefCost(i int) int {
 }
 
 // entryCost predicts what change i's entry in full adds to the document.
+// Predicting the whole digest and then growing the routine changes both
+// ask, so it is kept.
 func (d *draft) entryCost(i int) int {
-	return escapedLen(d.entry(i)) + 1
+	if d.entryCosts[i] == 0 {
+		d.entryCosts[i] = escapedLen(d.entry(i)) + 1
+	}
+	return d.entryCosts[i]
 }
 
 // fit assembles the digest of shape s and reports whether its envelope
