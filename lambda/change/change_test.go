@@ -68,3 +68,16 @@ func TestUnknownEventKeepsItsName(t *testing.T) {
 		t.Error("qualified Intelligent-Tiering name not recognised")
 	}
 }
+
+// TestKindOrder: what cannot be undone first, uploads and copies last.
+func TestKindOrder(t *testing.T) {
+	chain := []Kind{DeletedPermanently, DeletedRecoverable, Replaced, ACLChanged, Uploaded, Copied}
+	for i := 1; i < len(chain); i++ {
+		if !chain[i-1].Before(chain[i]) || chain[i].Before(chain[i-1]) {
+			t.Errorf("%q must come before %q", chain[i-1], chain[i])
+		}
+	}
+	if len(order) != len(shortOf) {
+		t.Errorf("order has %d kinds, %d have words", len(order), len(shortOf))
+	}
+}

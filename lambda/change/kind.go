@@ -67,12 +67,14 @@ var byEvent = map[string]kindInfo{
 }
 
 // order is the order kinds appear in a digest: what people act on first.
+// What cannot be undone comes first, then what can, then changes of access,
+// tags and storage, and the routine kinds (uploads, copies) last.
 var order = []Kind{
-	Uploaded, Replaced, Copied, DeletedRecoverable, DeletedPermanently,
-	ExpiredRecoverable, ExpiredPermanently, Restored, RestoreStarted,
-	RestoreExpired, Transitioned, Tiered, TagsChanged, TagsRemoved,
-	ACLChanged, Lost, ReplicationFailed, ReplicationLate, ReplicatedLate,
-	ReplicationUntrack,
+	DeletedPermanently, ExpiredPermanently, Lost, ReplicationFailed,
+	DeletedRecoverable, ExpiredRecoverable, Replaced, ACLChanged,
+	TagsChanged, TagsRemoved, Restored, RestoreStarted, RestoreExpired,
+	Transitioned, Tiered, ReplicationLate, ReplicatedLate, ReplicationUntrack,
+	Uploaded, Copied,
 }
 
 var rank = func() map[Kind]int {

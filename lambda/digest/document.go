@@ -22,19 +22,27 @@ type Document struct {
 	// (RFC 3339, UTC); absent when no change carries a time.
 	FirstEventTime string `json:"firstEventTime,omitempty"`
 	LastEventTime  string `json:"lastEventTime,omitempty"`
-	// TotalChanges counts distinct changes; ListedChanges how many of them
-	// are in "changes". Counts covers all of them, per actor and kind; past
-	// maxDocCounts pairs the rest are added up in one entry whose actor and
-	// kind are "(others)".
-	TotalChanges  int     `json:"totalChanges"`
-	ListedChanges int     `json:"listedChanges"`
-	Counts        []count `json:"counts"`
+	// TotalChanges counts distinct changes, NotableChanges the notable
+	// ones among them (see Notable); ListedChanges how many are in
+	// "changes". TotalBytes adds up the sizes the changes carry.
+	TotalChanges   int   `json:"totalChanges"`
+	NotableChanges int   `json:"notableChanges"`
+	ListedChanges  int   `json:"listedChanges"`
+	TotalBytes     int64 `json:"totalBytes"`
+	// Counts covers all changes, per actor and kind; past maxDocCounts
+	// pairs the rest are added up in one entry whose actor and kind are
+	// "(others)".
+	Counts []count `json:"counts"`
+	// Folders rolls up the routine changes by folder, as the e-mail does.
+	Folders []Folder `json:"folders"`
 	// TotalProblems counts unreadable inputs; ListedProblems how many are
 	// in "problems".
-	TotalProblems  int       `json:"totalProblems"`
-	ListedProblems int       `json:"listedProblems"`
-	Changes        []Entry   `json:"changes"`
-	Problems       []Problem `json:"problems"`
+	TotalProblems  int `json:"totalProblems"`
+	ListedProblems int `json:"listedProblems"`
+	// Changes lists every notable change first, in the e-mail's order,
+	// then as many routine ones as fit, by key.
+	Changes  []Listed  `json:"changes"`
+	Problems []Problem `json:"problems"`
 	// Records name the change history's objects that hold every change of
 	// this digest, listed or not; absent when none was written.
 	Records []Record `json:"records,omitempty"`
@@ -60,6 +68,19 @@ type Entry struct {
 	Height            int         `json:"height,omitempty"`
 	Warning           string      `json:"warning,omitempty"`
 	Notes             []string    `json:"notes,omitempty"`
+}
+
+// Listed is one change in the document: its entry, and what the digest
+// made of it. The change history writes entries alone: whether a change
+// is notable depends on the digest it is in.
+type Listed struct {
+	Entry
+	// Notable is true for a change a reader must not miss (see Notable).
+	Notable bool `json:"notable,omitempty"`
+	// Brief is true for an entry that names its change by key alone
+	// (bucket, key, eventName, kind, versionId, time, actor, principalId),
+	// because SNS's size limit left no room for the rest.
+	Brief bool `json:"brief,omitempty"`
 }
 
 // Problem is one unreadable input in the document.
@@ -91,23 +112,36 @@ func NewEntry(c *change.Change) Entry {
 	return e
 }
 
-func entryJSON(c *change.Change) []byte {
-	return marshal(NewEntry(c))
+// briefEntry names c by key alone: a notable change past the ones the
+// digest has room to show in full.
+func briefEntry(c *change.Change) Listed {
+	e := Entry{
+		Bucket: c.Bucket, Key: c.Key, EventName: c.EventName, Kind: c.Kind, VersionID: c.VersionID,
+		Actor: c.Actor, PrincipalID: c.Principal,
+	}
+	if !c.Time.IsZero() {
+		e.Time = c.Time.UTC().Format(time.RFC3339Nano)
+	}
+	return Listed{Entry: e, Notable: true, Brief: true}
 }
 
-// document renders the JSON copy listing the first n changes and p
-// problems. The per-change entries were rendered once by newDraft.
-func (d *draft) document(n, p int) []byte {
+// document renders the JSON copy of shape s. The per-change entries were
+// rendered once, when first needed.
+func (d *draft) document(s shape) []byte {
+	k := d.notable
 	head := Document{
 		SchemaVersion:  SchemaVersion,
 		Subject:        d.subject,
 		Buckets:        []string{},
 		BucketCount:    len(d.buckets),
 		TotalChanges:   len(d.changes),
-		ListedChanges:  n,
+		NotableChanges: k,
+		ListedChanges:  s.full + s.brief + s.routine,
+		TotalBytes:     d.bytes,
 		Counts:         docCounts(d.counts, d.minimal),
+		Folders:        d.docFolders(s.level),
 		TotalProblems:  len(d.problems),
-		ListedProblems: p,
+		ListedProblems: s.problems,
 	}
 	for _, b := range d.buckets[:min(len(d.buckets), maxDocBuckets)] {
 		head.Buckets = append(head.Buckets, clipRunes(b, maxDocName))
@@ -116,26 +150,37 @@ func (d *draft) document(n, p int) []byte {
 		head.FirstEventTime = d.first.UTC().Format(time.RFC3339Nano)
 		head.LastEventTime = d.last.UTC().Format(time.RFC3339Nano)
 	}
-	problems := make([]Problem, p)
-	for i, pr := range d.problems[:p] {
+	problems := make([]Problem, s.problems)
+	for i, pr := range d.problems[:s.problems] {
 		problems[i] = Problem(pr)
 	}
 	head.Problems = problems
 	head.Records = d.records
 	// Marshal the head with an empty change list, then splice the
-	// pre-rendered entries into it.
-	head.Changes = []Entry{}
+	// entries into it.
+	head.Changes = []Listed{}
 	b := marshal(head)
 	marker := []byte(`"changes":[]`)
 	i := bytes.Index(b, marker)
 	var out bytes.Buffer
-	out.Grow(len(b) + n*320)
+	out.Grow(len(b) + (s.full+s.brief+s.routine)*400)
 	out.Write(b[:i+len(marker)-1])
-	for j := 0; j < n; j++ {
-		if j > 0 {
+	sep := func() {
+		if out.Len() > i+len(marker)-1 {
 			out.WriteByte(',')
 		}
-		out.Write(d.entries[j])
+	}
+	for j := 0; j < s.full; j++ {
+		sep()
+		out.Write(d.entry(j))
+	}
+	for j := s.full; j < s.full+s.brief; j++ {
+		sep()
+		out.Write(d.brief(j))
+	}
+	for j := k; j < k+s.routine; j++ {
+		sep()
+		out.Write(d.entry(j))
 	}
 	out.Write(b[i+len(marker)-1:])
 	return out.Bytes()

@@ -113,3 +113,20 @@ func wide(r rune) bool {
 	return r >= 0x1100 && (unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) ||
 		(r >= 0xFF00 && r <= 0xFF60) || (r >= 0xFFE0 && r <= 0xFFE6))
 }
+
+// span renders the time span from first to last: "at T", or "from T1 to
+// T2", naming the date once when both fall on the same day; "" when there
+// is no time.
+func span(first, last time.Time) string {
+	switch {
+	case first.IsZero():
+		return ""
+	case first.Equal(last):
+		return "at " + When(first)
+	}
+	f, l := first.UTC(), last.UTC()
+	if f.Format(time.DateOnly) == l.Format(time.DateOnly) {
+		return "from " + f.Format("2006-01-02 15:04:05") + " to " + l.Format("15:04:05") + " UTC"
+	}
+	return "from " + When(f) + " to " + When(l)
+}

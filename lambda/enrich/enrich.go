@@ -212,6 +212,10 @@ func (r *run) upload(ctx context.Context, c *change.Change) {
 	if read != nil {
 		read()
 	}
+	// Last, so that the command ends the e-mail's line of notes.
+	if c.Kind == change.Replaced {
+		c.Notes = append(c.Notes, "restore: "+RestoreCommand(c.Bucket, c.Key, c.PreviousVersionID))
+	}
 }
 
 // sniff reads the first HeadBytes of the uploaded version. It returns a
@@ -385,6 +389,36 @@ func previous(vs []version, id string) *version {
 // brings the deleted object back.
 func UndoCommand(bucket, key, marker string) string {
 	return "aws s3api delete-object --bucket " + shellQuote(bucket) + " --key " + shellQuote(key) + " --version-id " + shellQuote(marker)
+}
+
+// RestoreCommand is the AWS CLI command that brings back version of key:
+// it copies that version over the key, which makes it the latest again
+// (the replacing version is kept as an earlier one).
+func RestoreCommand(bucket, key, version string) string {
+	source := copySourceEscape(bucket) + "/" + copySourceEscape(key) + "?versionId=" + copySourceEscape(version)
+	return "aws s3api copy-object --bucket " + shellQuote(bucket) + " --key " + shellQuote(key) + " --copy-source " + shellQuote(source)
+}
+
+// copySourceEscape percent-encodes s for --copy-source, which S3 reads
+// URL-encoded: every byte but letters, digits, "-", "_", ".", "~" and "/"
+// is escaped, so "+" and "?" in a key keep their meaning and a space
+// cannot be mistaken for a "+".
+func copySourceEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '~', c == '/':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it. A string with

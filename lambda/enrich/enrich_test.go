@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,6 +66,9 @@ func world() *replay.S3World {
 				Versions: []replay.S3WorldVersion{{VersionID: "p1", IsLatest: true, Size: size(88000)}}},
 			bucket + "/back/again.png": {ContentType: "image/png", Body: pngBytes(16, 16),
 				Versions: []replay.S3WorldVersion{{VersionID: "a3", IsLatest: true, Size: size(300)}, {VersionID: "dm-a", DeleteMarker: true}, {VersionID: "a1", Size: size(290)}}},
+			// A replaced object whose key needs quoting and escaping.
+			bucket + "/summer sale/it's a+b café\x01.png": {ContentType: "image/png", Body: pngBytes(3, 2),
+				Versions: []replay.S3WorldVersion{{VersionID: "q2", IsLatest: true, Size: size(70)}, {VersionID: "q1", Size: size(60)}}},
 			bucket + "/tags/t.png": {ContentType: "image/png", Body: pngBytes(2, 2),
 				Versions: []replay.S3WorldVersion{{VersionID: "t1", IsLatest: true, Size: size(99)}}},
 		},
@@ -117,6 +121,7 @@ func TestGolden(t *testing.T) {
 			ev("ObjectCreated:Put", "docs/catalogue.jpg", "p1", user, 88000),
 			ev("ObjectRemoved:DeleteMarkerCreated", "old/boot.jpg", "dm-1", user, -1),
 		}},
+		{name: "odd-key-restore-command", changes: []change.Change{ev("ObjectCreated:Put", "summer sale/it's a+b café\x01.png", "q2", user, 70)}},
 		{name: "odd-key-undo-command", changes: []change.Change{ev("ObjectRemoved:DeleteMarkerCreated", "it's a\nkey.jpg", "dm-odd", user, -1)}},
 	}
 	for _, tc := range cases {
@@ -262,5 +267,53 @@ func TestShellQuote(t *testing.T) {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestRestoreCommand: the command that brings a replaced version back
+// names the key once for the shell and once URL-encoded for S3, whatever
+// the key holds.
+func TestRestoreCommand(t *testing.T) {
+	cases := []struct{ name, key, version, want string }{
+		{name: "plain", key: "shoes/red.png", version: "v2",
+			want: `aws s3api copy-object --bucket b --key shoes/red.png --copy-source 'b/shoes/red.png?versionId=v2'`},
+		{name: "space and plus", key: "summer sale/a+b.jpg", version: "v2",
+			want: `aws s3api copy-object --bucket b --key 'summer sale/a+b.jpg' --copy-source 'b/summer%20sale/a%2Bb.jpg?versionId=v2'`},
+		{name: "unicode", key: "café/日本.jpg", version: "v2",
+			want: `aws s3api copy-object --bucket b --key 'café/日本.jpg' --copy-source 'b/caf%C3%A9/%E6%97%A5%E6%9C%AC.jpg?versionId=v2'`},
+		{name: "quotes", key: `it's "x".jpg`, version: "v2",
+			want: `aws s3api copy-object --bucket b --key 'it'\''s "x".jpg' --copy-source 'b/it%27s%20%22x%22.jpg?versionId=v2'`},
+		{name: "control characters", key: "a\nb\x01.jpg", version: "v2",
+			want: `aws s3api copy-object --bucket b --key $'a\nb\x01.jpg' --copy-source 'b/a%0Ab%01.jpg?versionId=v2'`},
+		{name: "question mark and percent", key: "100%?.jpg", version: "3/L4kq.e_x",
+			want: `aws s3api copy-object --bucket b --key '100%?.jpg' --copy-source 'b/100%25%3F.jpg?versionId=3/L4kq.e_x'`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := RestoreCommand("b", tc.key, tc.version); got != tc.want {
+				t.Errorf("RestoreCommand(%q)\n got %s\nwant %s", tc.key, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestReadmeShowsTheExample: the top README shows readme-example.txt as
+// it is, so the example e-mail cannot drift from what the code writes.
+func TestReadmeShowsTheExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile(filepath.Join("testdata", "golden", "readme-example.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "Taken from `lambda/enrich/testdata/golden/readme-example.txt`:\n\n```\n")
+	block, _, closed := strings.Cut(block, "```\n")
+	if !ok || !closed {
+		t.Fatal("README.md has no example block after its \"Taken from\" line")
+	}
+	if block != string(golden) {
+		t.Errorf("README.md's example e-mail differs from testdata/golden/readme-example.txt: copy the file into the block")
 	}
 }

@@ -136,7 +136,7 @@ func TestCommandErrors(t *testing.T) {
 		{"no bucket", []string{"-source", "s3:///changes/"}, ExitUsage, `history: SOURCE "s3:///changes/" names no bucket: give s3://<history bucket>/changes/`},
 		{"no credentials", []string{"-source", "s3://hist/changes/"}, ExitUsage, "history: S3 client: no credentials"},
 		{"format", []string{"-source", dir, "-format", "csv"}, ExitUsage, `history: unknown FORMAT "csv" (want text or jsonl)`},
-		{"kind", []string{"-source", dir, "-kind", "delete"}, ExitUsage, `history: unknown KIND "delete" (want one of: uploaded; replaced;`},
+		{"kind", []string{"-source", dir, "-kind", "delete"}, ExitUsage, `history: unknown KIND "delete" (want one of: deleted permanently; expired by lifecycle, permanently deleted;`},
 		{"since", []string{"-source", dir, "-since", "last week"}, ExitUsage, `history: SINCE "last week" is not an RFC 3339 time (2026-12-01T10:00:00Z), a date (2026-12-01) or a duration back from now (7d, 12h)`},
 		{"until", []string{"-source", dir, "-until", "2026-12-32"}, ExitUsage, `history: UNTIL "2026-12-32" is not an RFC 3339 time`},
 		{"until before since", []string{"-source", dir, "-since", "1d", "-until", "2d"}, ExitUsage, "history: UNTIL (2026-12-02T00:00:00Z) is not after SINCE (2026-12-03T00:00:00Z)"},

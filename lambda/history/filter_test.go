@@ -56,7 +56,7 @@ func TestParseKind(t *testing.T) {
 		}
 	}
 	_, err := ParseKind("delete")
-	if err == nil || !strings.HasPrefix(err.Error(), `unknown KIND "delete" (want one of: uploaded; replaced; copied in; deleted, recoverable;`) ||
+	if err == nil || !strings.HasPrefix(err.Error(), `unknown KIND "delete" (want one of: deleted permanently; expired by lifecycle, permanently deleted; lost from Reduced Redundancy storage;`) ||
 		!strings.HasSuffix(err.Error(), "; unrecognised; problem)") {
 		t.Errorf("error %v", err)
 	}

@@ -136,7 +136,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*events.
 		return failed(batch.FromSQS, fed, err)
 	}
 	keys, omitted := loggedKeys(changes)
-	log.Info("digest published", "subject", msg.Subject, "changes", msg.Total, "listed", msg.Listed,
+	log.Info("digest published", "subject", msg.Subject, "changes", msg.Total, "notable", msg.Notable, "listed", msg.Listed,
 		"duplicates", received-len(changes), "problems", len(problems), "bytes", len(msg.Envelope), "records", len(opt.Records),
 		"keys", keys, "keysOmitted", omitted)
 	r := resp()
