@@ -6,14 +6,18 @@ GOFLAGS_BUILD := -tags lambda.norpc -trimpath -ldflags='-s -w'
 BUILD     := .build
 FUNCTIONS := notifier reviewer
 CDK       := npx --no-install cdk
+# The pinned npm tools (package.json): the CDK CLI, and the IAM evaluator
+# the policy tests run. npm ci writes node_modules/.package-lock.json, so
+# they are installed again only when the lock file changes.
+CDK_CLI   := node_modules/.package-lock.json
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 export npm_config_update_notifier ?= false
 
 .PHONY: test vet fuzz replay replay-review history build synth deploy verify-deploy destroy e2e demo bench clean
 
-## test: go vet and every test with -race, offline
-test: vet
+## test: go vet and every test with -race, offline once the pinned npm tools are installed
+test: vet $(CDK_CLI)
 	$(GO) test -race -count=1 ./...
 
 vet:
@@ -76,9 +80,6 @@ bench: $(BENCH_BOOTSTRAPS)
 
 CDK_CONTEXT = $(if $(ADMIN_EMAIL),-c adminEmail=$(ADMIN_EMAIL))
 
-# The pinned CDK CLI (package.json), installed on first use. npm ci writes
-# node_modules/.package-lock.json, so this reruns only when the lock changes.
-CDK_CLI := node_modules/.package-lock.json
 $(CDK_CLI): package-lock.json
 	npm ci --no-progress --no-audit --no-fund
 
