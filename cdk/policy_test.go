@@ -43,8 +43,8 @@ func policyFixture(t *testing.T, name string) *fixture {
 	return f
 }
 
-// The request contexts the cases share. Addresses are from the
-// documentation ranges (RFC 5737, RFC 3849).
+// The request contexts the cases share. The office's addresses are in the
+// documentation ranges (RFC 5737, RFC 3849); the others are outside them.
 const (
 	officeIPv4     = "203.0.113.10"
 	officeIPv6     = "2001:db8::10"
