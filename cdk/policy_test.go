@@ -4,44 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
 )
 
 var update = flag.Bool("update", false, "rewrite the agency's rights table in README.md from the policy evaluation")
-
-// policyVariants are the settings variants the policy evaluation needs
-// beyond the shared ones (variants); a shared variant of the same name
-// wins.
-var policyVariants = map[string]map[string]any{
-	"cidrs":     {"agencySourceCidrs": officeCidrs},
-	"nameroles": {"nameRoles": "true"},
-}
-
-// policyFixture is variant(t, name), or the policy evaluation's own
-// variant of that name, synthesized once with the cdk-nag packs.
-func policyFixture(t *testing.T, name string) *fixture {
-	t.Helper()
-	if _, ok := variants[name]; ok {
-		return variant(t, name)
-	}
-	fixturesMu.Lock()
-	defer fixturesMu.Unlock()
-	key := "policy " + name
-	if f, ok := fixtures[key]; ok {
-		return f
-	}
-	ctx := map[string]any{SettingAdminEmail: "admin@example.com"}
-	maps.Copy(ctx, policyVariants[name])
-	cfg, err := ConfigFromContext(lookupOf(ctx))
-	if err != nil {
-		t.Fatalf("variant %s: %v", name, err)
-	}
-	f := synthesize(t, "variant "+name, cfg, true)
-	fixtures[key] = f
-	return f
-}
 
 // The request contexts the cases share. The office's addresses are in the
 // documentation ranges (RFC 5737, RFC 3849); the others are outside them.
@@ -50,7 +19,6 @@ const (
 	officeIPv6     = "2001:db8::10"
 	outsideIPv4    = "198.51.100.7"
 	outsideIPv6    = "2001:db9::7"
-	officeCidrs    = "203.0.113.0/24,2001:db8::/32"
 	lambdaIP       = "52.94.133.10"
 	otherBucket    = "arn:aws:s3:::someone-elses-bucket"
 	strangerRole   = "arn:aws:iam::" + otherAccount + ":role/Admin"
@@ -110,6 +78,10 @@ type agencyRow struct {
 	want     rights
 }
 
+// createOnly is a conditional create (If-None-Match: *), the only write
+// the change history takes.
+var createOnly = map[string]string{"s3:if-none-match": "*"}
+
 const (
 	imageObject   = "{ImageBucket.Arn}/photos/shoe.jpg"
 	historyObject = "{HistoryBucket.Arn}/changes/2026/01/01/digest.json"
@@ -154,7 +126,7 @@ var agencyRows = []agencyRow{
 	{what: "Download from another account's bucket", action: "s3:GetObject", resource: otherBucket + "/a.jpg", account: otherAccount, want: never},
 	{what: "List every bucket", action: "s3:ListAllMyBuckets", resource: "*", want: never},
 	{what: "Read the change history", action: "s3:GetObject", resource: historyObject, want: never},
-	{what: "Write the change history", action: "s3:PutObject", resource: historyObject, want: never},
+	{what: "Write the change history", action: "s3:PutObject", resource: historyObject, ctx: createOnly, want: never},
 	{what: "List the change history", action: "s3:ListBucket", resource: "{HistoryBucket.Arn}", want: never},
 	{what: "Send to the event queue", action: "sqs:SendMessage", resource: "{EventQueue.Arn}", want: never},
 	{what: "Publish to the topic", action: "sns:Publish", resource: "{NotificationTopic}", want: never},
@@ -378,8 +350,9 @@ func edgeRequests() []request {
 		request{name: "read a user", action: "iam:GetUser", resource: agencyUser},
 		request{name: "write its own logs", allowed: true, action: "logs:PutLogEvents", resource: logGroupArn + "{NotifierLogGroup}:log-stream:2026/01/01/[$LATEST]abc"},
 		request{name: "write the reviewer's logs", action: "logs:PutLogEvents", resource: logGroupArn + "{ReviewerLogGroup}:log-stream:2026/01/01/[$LATEST]abc"},
-		request{name: "record a change in the history", allowed: true, action: "s3:PutObject", resource: historyObject},
-		request{name: "write the history outside the changes folder", action: "s3:PutObject", resource: "{HistoryBucket.Arn}/other/x.json"},
+		request{name: "record a change in the history (a conditional create)", allowed: true, action: "s3:PutObject", resource: historyObject, ctx: createOnly},
+		request{name: "overwrite a change record (no If-None-Match)", action: "s3:PutObject", resource: historyObject},
+		request{name: "write the history outside the changes folder", action: "s3:PutObject", resource: "{HistoryBucket.Arn}/other/x.json", ctx: createOnly},
 		request{name: "read the history", action: "s3:GetObject", resource: historyObject},
 	))
 	add(service("cloudwatch.amazonaws.com",
@@ -447,7 +420,8 @@ func historyRequests(w *world) []request {
 		}
 		isNotifier := prefix == "NotifierRole"
 		out = append(out, role(prefix,
-			request{name: "history: write a change record", allowed: isNotifier, action: "s3:PutObject", resource: historyObject},
+			request{name: "history: write a change record", allowed: isNotifier, action: "s3:PutObject", resource: historyObject, ctx: createOnly},
+			request{name: "history: overwrite a change record", action: "s3:PutObject", resource: historyObject},
 			request{name: "history: delete a change record", action: "s3:DeleteObject", resource: historyObject},
 			request{name: "history: delete a version of a change record", action: "s3:DeleteObjectVersion", resource: historyObject},
 			request{name: "history: change the bucket policy", action: "s3:PutBucketPolicy", resource: "{HistoryBucket.Arn}"},
@@ -508,12 +482,13 @@ type evaluated struct {
 // identity policies through the group, resource and key policies, and
 // their conditions, with @cloud-copilot/iam-simulate.
 func TestPolicies(t *testing.T) {
+	checkOfficeRanges(t, variant(t, "cidrs").cfg.AgencySourceCidrs)
 	var all []*evaluated
 	worlds := map[string]*world{}
 	for _, g := range policyGroups {
 		w, ok := worlds[g.variant]
 		if !ok {
-			w = newWorld(policyFixture(t, g.variant).json)
+			w = newWorld(variant(t, g.variant).json)
 			worlds[g.variant] = w
 		}
 		policies, err := w.resourcePolicies()
@@ -557,6 +532,27 @@ func TestPolicies(t *testing.T) {
 		t.Logf("%d cases: %s", counts[g.name], g.name)
 	}
 	checkAgencyTable(t, all)
+}
+
+// checkOfficeRanges makes sure the shared variant "cidrs" restricts the
+// agency to ranges that hold the office's addresses and not the others,
+// as the source address cases assume.
+func checkOfficeRanges(t *testing.T, cidrs []string) {
+	t.Helper()
+	inside := func(ip string) bool {
+		addr := netip.MustParseAddr(ip)
+		for _, c := range cidrs {
+			if p, err := netip.ParsePrefix(c); err == nil && p.Contains(addr) {
+				return true
+			}
+		}
+		return false
+	}
+	for ip, want := range map[string]bool{officeIPv4: true, officeIPv6: true, outsideIPv4: false, outsideIPv6: false} {
+		if inside(ip) != want {
+			t.Fatalf("variant cidrs: agencySourceCidrs %v: %s inside is %v, the cases assume %v", cidrs, ip, !want, want)
+		}
+	}
 }
 
 // simulation makes a request concrete for the evaluator.
