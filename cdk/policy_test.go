@@ -322,6 +322,8 @@ func edgeRequests() []request {
 		request{name: "the image bucket's access logs", allowed: true, action: "s3:PutObject", resource: "{AccessLogBucket.Arn}/image-bucket/2026-01-01-00-00-00-0123456789ABCDEF", ctx: from("{ImageBucket.Arn}", evalAccount)},
 		request{name: "another bucket's access logs", action: "s3:PutObject", resource: "{AccessLogBucket.Arn}/image-bucket/2026-01-01-00-00-00-0123456789ABCDEF", ctx: from("arn:aws:s3:::another-bucket-of-the-account", evalAccount)},
 		request{name: "access logs outside the image-bucket folder", action: "s3:PutObject", resource: "{AccessLogBucket.Arn}/other/2026-01-01-00-00-00-0123456789ABCDEF", ctx: from("{ImageBucket.Arn}", evalAccount)},
+		request{name: "the history bucket's access logs", allowed: true, action: "s3:PutObject", resource: "{AccessLogBucket.Arn}/history-bucket/2026-01-01-00-00-00-0123456789ABCDEF", ctx: from("{HistoryBucket.Arn}", evalAccount)},
+		request{name: "the history bucket's access logs in the image bucket's folder", action: "s3:PutObject", resource: "{AccessLogBucket.Arn}/image-bucket/2026-01-01-00-00-00-0123456789ABCDEF", ctx: from("{HistoryBucket.Arn}", evalAccount)},
 	))
 	add(role("NotifierRole",
 		request{name: "receive events", allowed: true, action: "sqs:ReceiveMessage", resource: "{EventQueue.Arn}"},
