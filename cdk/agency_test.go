@@ -150,60 +150,6 @@ func TestAgencyMFA(t *testing.T) {
 	}
 }
 
-// TestAgencyEffectiveRights evaluates the policy the way IAM does, for the
-// actions that matter: Allowed only if some Allow matches and no Deny does.
-func TestAgencyEffectiveRights(t *testing.T) {
-	sts := agencyPolicy(t, variant(t, "default"))
-	allowed := func(action string) bool {
-		allow := false
-		for _, st := range sts {
-			if st["Condition"] != nil {
-				continue // the MFA deny: not in force for access keys
-			}
-			for _, p := range strs(st["Action"]) {
-				if actionMatches(p, action) {
-					if st["Effect"] == "Deny" {
-						return false
-					}
-					allow = true
-				}
-			}
-		}
-		return allow
-	}
-	for _, a := range []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"} {
-		if !allowed(a) {
-			t.Errorf("%s is not allowed", a)
-		}
-	}
-	for _, a := range []string{
-		"s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutBucketAcl", "s3:GetObjectVersion",
-		"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
-		"s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:PutBucketNotification", "s3:PutBucketLogging",
-		"s3:PutEncryptionConfiguration", "s3:PutReplicationConfiguration", "s3:PutBucketCORS", "s3:PutBucketWebsite",
-		"s3:DeleteBucket", "s3:ListAllMyBuckets", "s3:ListBucketVersions", "s3:PutObjectTagging", "s3:RestoreObject",
-		"iam:CreateAccessKey", "iam:AttachUserPolicy", "kms:Decrypt", "sns:Publish",
-	} {
-		if allowed(a) {
-			t.Errorf("%s is allowed", a)
-		}
-	}
-	// Every Deny that guards the bucket must be explicit, not just absent.
-	for _, a := range []string{"s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:PutBucketPolicy", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:PutBucketPublicAccessBlock"} {
-		denied := false
-		for _, st := range sts {
-			if st["Effect"] == "Deny" && st["Condition"] == nil {
-				for _, p := range strs(st["Action"]) {
-					denied = denied || actionMatches(p, a)
-				}
-			}
-		}
-		if !denied {
-			t.Errorf("no explicit Deny covers %s", a)
-		}
-	}
-}
-
 // TestAgencyS3StatementsStandAlone: the S3 statements hold only s3:
 // actions, so they can be lifted out of the template by Sid (the MinIO
 // end-to-end test does that).

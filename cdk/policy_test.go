@@ -469,6 +469,40 @@ var policyGroups = []policyGroup{
 	}},
 	{"change history", "default", historyRequests},
 	{"strangers", "default", func(*world) []request { return strangerRequests() }},
+	{"agency with AdministratorAccess attached by hand", "default", func(*world) []request { return guardrailRequests() }},
+}
+
+// guardrailRows are what the agency's explicit Denies keep from it even
+// when someone attaches a broad policy to its user by hand: an explicit
+// Deny wins over any Allow. Rows the broad policy does open (another
+// bucket, plain IAM) are not guardrails and are left out.
+var guardrailRows = []agencyRow{
+	{what: "Delete a version for good", action: "s3:DeleteObjectVersion", resource: imageObject, want: never},
+	{what: "Delete a version in another bucket", action: "s3:DeleteObjectVersion", resource: "arn:aws:s3:::another-bucket-of-the-account/a.jpg", want: never},
+	{what: "Change a file's ACL", action: "s3:PutObjectAcl", resource: imageObject, want: never},
+	{what: "Change the bucket policy", action: "s3:PutBucketPolicy", resource: "{ImageBucket.Arn}", want: never},
+	{what: "Lift the public access block", action: "s3:PutBucketPublicAccessBlock", resource: "{ImageBucket.Arn}", want: never},
+	{what: "Change versioning", action: "s3:PutBucketVersioning", resource: "{ImageBucket.Arn}", want: never},
+	{what: "Change the lifecycle rules", action: "s3:PutLifecycleConfiguration", resource: "{ImageBucket.Arn}", want: never},
+	{what: "Delete the bucket", action: "s3:DeleteBucket", resource: "{ImageBucket.Arn}", want: never},
+	{what: "Upload in the GLACIER storage class", action: "s3:PutObject", resource: imageObject, ctx: map[string]string{"s3:x-amz-storage-class": "GLACIER"}, want: never},
+	{what: "Upload encrypted with a KMS key (aws:kms)", action: "s3:PutObject", resource: imageObject, ctx: map[string]string{"s3:x-amz-server-side-encryption": "aws:kms"}, want: never},
+	{what: "Create itself another access key", action: "iam:CreateAccessKey", resource: agencyUser, want: rights{false, false, true}},
+	{what: "Enable its own MFA device", action: "iam:EnableMFADevice", resource: agencyUser, want: selfService},
+	{what: "Upload a file", action: "s3:PutObject", resource: imageObject, want: s3Work},
+}
+
+// guardrailRequests are guardrailRows for a user that also holds
+// AdministratorAccess.
+func guardrailRequests() []request {
+	admin := []namedPolicy{{Name: "AdministratorAccess attached by hand", Policy: map[string]any{
+		"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": "*", "Resource": "*"}},
+	}}}
+	reqs := agencyRequests(guardrailRows)
+	for i := range reqs {
+		reqs[i].identity = admin
+	}
+	return reqs
 }
 
 // evaluated is a request made concrete, or why it could not be.
