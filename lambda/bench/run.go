@@ -59,7 +59,7 @@ func Run(ctx context.Context, c Config) ([]Metric, error) {
 
 	fmt.Fprintf(c.Log, "bench: %d cold starts of each bootstrap under the emulator, alternating\n", c.Starts)
 	env := []string{
-		"TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:s3NotificationTopic", "AWS_REGION=us-east-1",
+		"TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:s3NotificationTopic", "AWS_REGION=us-east-1", "HISTORY_BUCKET=bench-history",
 		"AWS_ACCESS_KEY_ID=bench-not-a-key", "AWS_SECRET_ACCESS_KEY=bench-not-a-secret",
 	}
 	cs, err := ColdStarts(ctx, c.RIE, []string{c.Notifier, c.Hello}, c.Starts, []byte(`{"Records":[]}`), env)
