@@ -11,7 +11,38 @@ const (
 	// SQSPerRequest is not in FACTS.md: AWS's published standard-queue
 	// price. It is reported separately.
 	SQSPerRequest = 0.40 / 1e6
+	// S3PerPut and S3PerGBMonth (S3 Standard) are not in FACTS.md either:
+	// AWS's published us-east-1 prices, for the change history.
+	S3PerPut     = 0.005 / 1000
+	S3PerGBMonth = 0.023
 )
+
+// HistoryCost estimates what keeping a million changes in the change
+// history costs, from measured figures.
+type HistoryCost struct {
+	// ChangesPerDigest is how many changes one record holds.
+	ChangesPerDigest float64
+	// ObjectsPerDigest is the PUTs per record: 1, a little more when
+	// digests cross midnight.
+	ObjectsPerDigest float64
+	// BytesPerChange is the gzip size of a change's line.
+	BytesPerChange float64
+	// RetentionDays is how long a record is kept (historyDays).
+	RetentionDays float64
+	// SecondsPerDigest is what writing a record adds to an invocation
+	// (encoding and the PUT), at MemoryGB.
+	SecondsPerDigest, MemoryGB float64
+}
+
+// PerMillion returns the PUTs, the storage for the whole retention (a GB
+// taken as 10^9 bytes, a month as 365.25/12 days: a little above what AWS
+// bills) and the Lambda time of a million changes.
+func (h HistoryCost) PerMillion() float64 {
+	digests := 1e6 / h.ChangesPerDigest
+	gbMonths := 1e6 * h.BytesPerChange / 1e9 * h.RetentionDays / (365.25 / 12)
+	return digests*h.ObjectsPerDigest*S3PerPut + gbMonths*S3PerGBMonth +
+		digests*h.SecondsPerDigest*h.MemoryGB*LambdaPerGBSecond
+}
 
 // Cost estimates what a million changes cost, from measured figures.
 type Cost struct {

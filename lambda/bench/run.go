@@ -26,6 +26,10 @@ type Config struct {
 	// AWSDelay is the latency of every fake AWS call in the enrichment
 	// figures.
 	AWSDelay time.Duration
+	// History is the made-up month make history reads (Days, Changes,
+	// PerDigest), and HistoryDays how long records are kept.
+	History     Month
+	HistoryDays int
 	// Log receives progress for people.
 	Log io.Writer
 }
@@ -55,7 +59,7 @@ func Run(ctx context.Context, c Config) ([]Metric, error) {
 
 	fmt.Fprintf(c.Log, "bench: %d cold starts of each bootstrap under the emulator, alternating\n", c.Starts)
 	env := []string{
-		"TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:s3NotificationTopic", "AWS_REGION=us-east-1",
+		"TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:s3NotificationTopic", "AWS_REGION=us-east-1", "HISTORY_BUCKET=bench-history",
 		"AWS_ACCESS_KEY_ID=bench-not-a-key", "AWS_SECRET_ACCESS_KEY=bench-not-a-secret",
 	}
 	cs, err := ColdStarts(ctx, c.RIE, []string{c.Notifier, c.Hello}, c.Starts, []byte(`{"Records":[]}`), env)
@@ -112,5 +116,52 @@ func Run(ctx context.Context, c Config) ([]Metric, error) {
 	add("s3_lists_per_2000_changes", float64(calls.Lists.Load()), "requests")
 	add("usd_per_million_changes", cost.PerMillion(), "USD")
 	add("usd_per_million_changes_sqs_extra", cost.SQSPerMillion(), "USD")
+
+	hc, err := historyFigures(ctx, c, add, perDigest)
+	if err != nil {
+		return nil, err
+	}
+	add("usd_per_million_changes_total", cost.PerMillion()+cost.SQSPerMillion()+hc.PerMillion(), "USD")
 	return ms, nil
+}
+
+// historyFigures writes a made-up month of records, times make history on
+// it and works out what the history adds per million changes.
+func historyFigures(ctx context.Context, c Config, add func(string, float64, string), perDigest float64) (HistoryCost, error) {
+	m := c.History
+	fmt.Fprintf(c.Log, "bench: make history on a made-up month: %d days, %d changes, %d per digest\n", m.Days, m.Changes, m.PerDigest)
+	dir, err := os.MkdirTemp("", "bucketbell-bench-history-")
+	if err != nil {
+		return HistoryCost{}, fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if err := WriteMonth(ctx, dir, &m); err != nil {
+		return HistoryCost{}, err
+	}
+	took, printed, err := ReadMonth(ctx, dir)
+	if err != nil {
+		return HistoryCost{}, err
+	}
+	if printed != m.Changes {
+		return HistoryCost{}, fmt.Errorf("bench: make history printed %d changes of %d", printed, m.Changes)
+	}
+	add("history_read_s_month", took.Seconds(), "s")
+	add("history_objects_month", float64(m.Objects), "objects")
+	add("history_gzip_bytes_per_change", float64(m.Bytes)/float64(m.Changes), "bytes")
+
+	// What a record adds to an invocation: encoding it, and one PUT at the
+	// fake AWS latency.
+	enc := testing.Benchmark(func(b *testing.B) { Encode(b, int(perDigest)) })
+	add("history_encode_ms_per_digest", float64(enc.NsPerOp())/1e6, "ms")
+	digests := float64((m.Changes + m.PerDigest - 1) / m.PerDigest)
+	hc := HistoryCost{
+		ChangesPerDigest: perDigest,
+		ObjectsPerDigest: float64(m.Objects) / digests,
+		BytesPerChange:   float64(m.Bytes) / float64(m.Changes),
+		RetentionDays:    float64(c.HistoryDays),
+		SecondsPerDigest: float64(enc.NsPerOp())/1e9 + c.AWSDelay.Seconds(),
+		MemoryGB:         0.125,
+	}
+	add("history_usd_per_million_changes", hc.PerMillion(), "USD")
+	return hc, nil
 }

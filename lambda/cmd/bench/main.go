@@ -24,6 +24,10 @@ func main() {
 	flag.DurationVar(&c.Batching.Window, "window", 60*time.Second, "the batching window (digest window), as deployed")
 	flag.DurationVar(&c.Spread, "spread", 60*time.Second, "how long a 2,000-file bulk upload takes to arrive")
 	flag.DurationVar(&c.AWSDelay, "aws-delay", 20*time.Millisecond, "latency of each fake AWS call")
+	flag.IntVar(&c.History.Days, "history-days", 30, "days of the made-up month make history reads")
+	flag.IntVar(&c.History.Changes, "history-changes", 1_000_000, "changes in that month")
+	flag.IntVar(&c.History.PerDigest, "history-per-digest", 1000, "changes per digest (per record) in that month")
+	flag.IntVar(&c.HistoryDays, "retention-days", 400, "how long records are kept (historyDays)")
 	flag.Parse()
 	c.Batching.MaxPayload = 6 << 20
 

@@ -40,6 +40,20 @@ func records(t *testing.T) string {
 	return dir
 }
 
+// cleanEnv is this process's environment without what an enclosing make
+// (make test) passes to the makes it starts: its variables would count as
+// given on the command line.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != "MAKEFLAGS" && name != "MFLAGS" && name != "MAKELEVEL" && name != "MAKEOVERRIDES" {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
 // TestMakeHistoryPassesValuesAsTyped runs make history itself, without a
 // shell, with values that a careless recipe would re-quote, split or
 // expand.
@@ -72,7 +86,7 @@ func TestMakeHistoryPassesValuesAsTyped(t *testing.T) {
 			args := append([]string{"-s", "-C", root, "history", "SOURCE=" + dir, "FORMAT=jsonl"}, tc.vars...)
 			cmd := exec.Command("make", args...)
 			// Environment variables of the same names must not count.
-			cmd.Env = append(os.Environ(), "PREFIX=/usr/local", "KEY=nope", "FORMAT=csv")
+			cmd.Env = append(cleanEnv(), "PREFIX=/usr/local", "KEY=nope", "FORMAT=csv")
 			var out, errOut bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &errOut
 			if err := cmd.Run(); err != nil {
@@ -119,6 +133,7 @@ func TestMakeHistoryErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		cmd := exec.Command("make", append([]string{"-s", "-C", root, "history"}, tc.vars...)...)
+		cmd.Env = cleanEnv()
 		var errOut bytes.Buffer
 		cmd.Stderr = &errOut
 		err := cmd.Run()
