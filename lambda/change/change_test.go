@@ -43,7 +43,7 @@ func TestDedupe(t *testing.T) {
 func TestEveryEventNameHasItsWording(t *testing.T) {
 	names := EventNames()
 	if len(names) != 21 {
-		t.Errorf("%d event names, want the 21 of FACTS.md", len(names))
+		t.Errorf("%d event names, want the 21 S3 documents", len(names))
 	}
 	for _, name := range names {
 		k := KindOf(name)

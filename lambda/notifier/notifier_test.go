@@ -158,7 +158,7 @@ func envelopeOf(t *testing.T, p replay.Published) map[string]string {
 }
 
 // inputKeys reads the decodable keys of every S3 record in payload, on its
-// own, with the decoding FACTS.md prescribes.
+// own, with the decoding S3 prescribes (url.QueryUnescape: a space is +).
 func inputKeys(t *testing.T, payload []byte) []string {
 	var ev struct {
 		Records []struct {
