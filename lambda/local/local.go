@@ -9,8 +9,9 @@
 //
 // What the stack deploys comes from its synthesized template (see Plan):
 // the agency's and the notifier's S3 rights, the bucket's versioning and
-// events, the topic, the function's timeout and environment, and the
-// mapping's batch size, window and maxReceiveCount.
+// events, the change history's bucket with its versioning and policy, the
+// topic, the function's timeout and environment, and the mapping's batch
+// size, window and maxReceiveCount.
 package local
 
 import (
@@ -29,6 +30,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/bucketbell/bucketbell/lambda/history"
 )
 
 // Options configure Start.
@@ -43,8 +46,9 @@ type Options struct {
 	// Template is the synthesized CloudFormation template.
 	Template string
 	// Bucket is the local name of the image bucket; OtherBucket a bucket
-	// the agency has no rights in.
-	Bucket, OtherBucket string
+	// the agency has no rights in; HistoryBucket the local name of the
+	// change history's bucket.
+	Bucket, OtherBucket, HistoryBucket string
 	// Seed objects are put into the image bucket by the administrator
 	// before notifications are turned on, so they cause no e-mail.
 	Seed map[string][]byte
@@ -59,8 +63,9 @@ type Options struct {
 // Stack is the running workflow.
 type Stack struct {
 	Plan *Plan
-	// Bucket and OtherBucket are the local bucket names.
-	Bucket, OtherBucket string
+	// Bucket, OtherBucket and HistoryBucket are the local bucket names;
+	// HistoryBucket is "" when the template keeps no history.
+	Bucket, OtherBucket, HistoryBucket string
 	// S3Endpoint is MinIO's URL.
 	S3Endpoint string
 	// Admin is an S3 client with MinIO's administrator credentials.
@@ -95,6 +100,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if o.OtherBucket == "" {
 		o.OtherBucket = "other-team-assets"
 	}
+	if o.HistoryBucket == "" {
+		o.HistoryBucket = "bucketbell-history"
+	}
 	if o.VisibilityTimeout == 0 {
 		o.VisibilityTimeout = 2 * time.Second
 	}
@@ -109,7 +117,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if _, err := os.Stat(o.Bootstrap); err != nil {
 		return nil, fmt.Errorf("local: notifier bootstrap: %w", err)
 	}
-	plan, err := ReadPlan(o.Template, o.Bucket)
+	plan, err := ReadPlan(o.Template, o.Bucket, o.HistoryBucket)
 	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)
 	}
@@ -118,7 +126,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
-	s := &Stack{Plan: plan, Bucket: o.Bucket, OtherBucket: o.OtherBucket, Dir: o.Dir, log: o.Log, cancel: cancel}
+	s := &Stack{Plan: plan, Bucket: o.Bucket, OtherBucket: o.OtherBucket, HistoryBucket: plan.HistoryBucket, Dir: o.Dir, log: o.Log, cancel: cancel}
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("%w\n%s", err, s.Logs(20))
@@ -193,13 +201,13 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		defer s.queued.Done()
 		s.Queue.Run(runCtx)
 	}()
-	o.Log.Info("local stack started", "s3", s.S3Endpoint, "bucket", s.Bucket, "dir", o.Dir,
+	o.Log.Info("local stack started", "s3", s.S3Endpoint, "bucket", s.Bucket, "history", s.HistoryBucket, "dir", o.Dir,
 		"batchSize", plan.BatchSize, "window", plan.Window, "maxReceiveCount", plan.MaxReceiveCount)
 	return s, nil
 }
 
 // deploy does what the stack does to S3: buckets, versioning, users with
-// their rights, notifications.
+// their rights, the history bucket's policy, notifications.
 func (s *Stack) deploy(ctx context.Context, o Options) error {
 	m := s.minio
 	if err := m.createBucket(ctx, s.Bucket, s.Plan.Versioned); err != nil {
@@ -211,6 +219,14 @@ func (s *Stack) deploy(ctx context.Context, o Options) error {
 	if err := m.put(ctx, s.OtherBucket, "not-yours.txt", []byte("another team's file\n")); err != nil {
 		return err
 	}
+	if s.HistoryBucket != "" {
+		if err := m.createBucket(ctx, s.HistoryBucket, s.Plan.HistoryVersioned); err != nil {
+			return err
+		}
+		if err := m.bucketPolicy(ctx, s.HistoryBucket, &s.Plan.HistoryPolicy); err != nil {
+			return err
+		}
+	}
 	keys := make([]string, 0, len(o.Seed))
 	for k := range o.Seed {
 		keys = append(keys, k)
@@ -221,10 +237,14 @@ func (s *Stack) deploy(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	if err := m.addUser(ctx, s.Plan.AgencyUser, AgencySecret, "agency", &s.Plan.AgencyPolicy); err != nil {
+	// The agency gets no more than the stack grants: a statement MinIO
+	// refuses is left out. The notifier must keep its records, so an Allow
+	// whose condition MinIO refuses is installed without it (KeepRecords:
+	// MinIO knows no s3:if-none-match key), and the Plan says so.
+	if err := m.addUser(ctx, s.Plan.AgencyUser, AgencySecret, "agency", &s.Plan.AgencyPolicy, false); err != nil {
 		return err
 	}
-	if err := m.addUser(ctx, notifierUser, notifierSecret, "", &s.Plan.NotifierPolicy); err != nil {
+	if err := m.addUser(ctx, notifierUser, notifierSecret, "", &s.Plan.NotifierPolicy, true); err != nil {
 		return err
 	}
 	return m.notify(ctx, s.Bucket, s.Plan.Events)
@@ -261,6 +281,23 @@ func (s *Stack) AgencyEnv() []string {
 func (s *Stack) AgencyS3() *s3.Client {
 	return s3Client(s.S3Endpoint, s.Plan.AgencyUser, AgencySecret)
 }
+
+// HistoryEnv is the environment in which the administrator reads the
+// change history with make history: MinIO's endpoint, path-style
+// addressing, and MinIO's administrator credentials, local values that
+// open nothing but this MinIO.
+func (s *Stack) HistoryEnv() []string {
+	return []string{
+		"AWS_ACCESS_KEY_ID=" + rootUser,
+		"AWS_SECRET_ACCESS_KEY=" + rootPassword,
+		"AWS_REGION=" + Region,
+		"AWS_ENDPOINT_URL_S3=" + s.S3Endpoint,
+		"S3_USE_PATH_STYLE=true",
+	}
+}
+
+// HistorySource is make history's SOURCE for the local history bucket.
+func (s *Stack) HistorySource() string { return history.URI(s.HistoryBucket, history.Prefix) }
 
 // StopSNS stops goaws: publishes fail until StartSNS.
 func (s *Stack) StopSNS() { s.goaws.stop() }

@@ -3,6 +3,7 @@ package local
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"github.com/minio/madmin-go/v3"
 )
 
@@ -145,13 +147,15 @@ func (m *minioServer) notify(ctx context.Context, bucket string, events []string
 // addUser creates a user whose rights are policy, given, as in the stack,
 // through group when group is not empty. Statements MinIO refuses (it
 // knows no ACL actions, for one) are moved to the policy's Dropped list
-// with MinIO's reason; the rest are installed as they are.
-func (m *minioServer) addUser(ctx context.Context, user, secret, group string, policy *Policy) error {
+// with MinIO's reason, or with relax, when MinIO refuses only an Allow's
+// Condition, installed without it (see fit); the rest are installed as
+// they are.
+func (m *minioServer) addUser(ctx context.Context, user, secret, group string, policy *Policy, relax bool) error {
 	if err := m.admin.AddUser(ctx, user, secret); err != nil {
 		return fmt.Errorf("minio: add user %s: %w", user, err)
 	}
 	name := user + "-policy"
-	if err := m.acceptable(ctx, name, policy); err != nil {
+	if err := m.acceptable(ctx, name, policy, relax); err != nil {
 		return err
 	}
 	doc, err := policy.Document()
@@ -178,31 +182,120 @@ func (m *minioServer) addUser(ctx context.Context, user, secret, group string, p
 // acceptable tries each statement alone under a scratch name and drops the
 // ones MinIO refuses, so that one statement MinIO cannot represent does
 // not cost the whole policy. MinIO is the judge, not a list kept here.
-func (m *minioServer) acceptable(ctx context.Context, name string, policy *Policy) error {
+func (m *minioServer) acceptable(ctx context.Context, name string, policy *Policy, relax bool) error {
 	probe := name + "-probe"
-	var kept []Statement
-	for _, s := range policy.Statements {
-		doc, err := Policy{Statements: []Statement{s}}.Document()
-		if err != nil {
-			return fmt.Errorf("minio: statement %s: %w", s.Sid(), err)
-		}
-		if err := m.admin.AddCannedPolicy(ctx, probe, doc); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			policy.Dropped = append(policy.Dropped, Dropped{Sid: s.Sid(), Reason: "MinIO refuses it: " + firstLine(err.Error())})
-			continue
-		}
-		kept = append(kept, s)
+	err := fit(ctx, policy, relax, func(ctx context.Context, doc []byte) error {
+		return m.admin.AddCannedPolicy(ctx, probe, doc)
+	})
+	if err != nil {
+		return fmt.Errorf("minio: policy %s: %w", name, err)
 	}
-	if err := m.admin.RemoveCannedPolicy(ctx, probe); err != nil && len(kept) > 0 {
+	if err := m.admin.RemoveCannedPolicy(ctx, probe); err != nil {
 		return fmt.Errorf("minio: remove scratch policy: %w", err)
 	}
-	if len(kept) == 0 {
-		return errors.New("minio: none of the policy's statements can be installed")
+	return nil
+}
+
+// bucketPolicy installs policy as the bucket's policy, without the
+// statements MinIO refuses, which it moves to Dropped; when none is left,
+// the bucket has no policy. MinIO applies a bucket policy to anonymous
+// requests only: its users answer to their own policies alone.
+func (m *minioServer) bucketPolicy(ctx context.Context, bucket string, policy *Policy) error {
+	if len(policy.Statements) == 0 {
+		return nil
+	}
+	err := fit(ctx, policy, false, func(ctx context.Context, doc []byte) error {
+		_, err := m.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(string(doc))})
+		return err
+	})
+	if errors.Is(err, errNothingFits) {
+		_, err := m.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(bucket)})
+		if err != nil {
+			return fmt.Errorf("minio: delete the policy of %s: %w", bucket, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("minio: policy of %s: %w", bucket, err)
+	}
+	doc, err := policy.Document()
+	if err != nil {
+		return fmt.Errorf("minio: policy of %s: %w", bucket, err)
+	}
+	if _, err := m.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(string(doc))}); err != nil {
+		return fmt.Errorf("minio: policy of %s: %w; policy: %s", bucket, err, doc)
+	}
+	return nil
+}
+
+// errNothingFits is fit's answer when MinIO refuses every statement.
+var errNothingFits = errors.New("MinIO refuses every statement")
+
+// fit keeps the statements of policy that try accepts, each tried alone,
+// and moves the others to policy.Dropped with try's reason.
+//
+// With relax, an Allow whose Condition is refused is tried again without
+// it and, when accepted, kept so and listed in policy.Relaxed with the
+// reason. That grants more than the stack does, and only where the harness
+// cannot do without the right: the notifier must write its records, and
+// MinIO knows no s3:if-none-match key. A Deny is never relaxed: without
+// its condition it would deny more than the stack does.
+func fit(ctx context.Context, policy *Policy, relax bool, try func(ctx context.Context, doc []byte) error) error {
+	var kept []Statement
+	for _, s := range policy.Statements {
+		reason, err := tryOne(ctx, s, try)
+		if err != nil {
+			return err
+		}
+		if reason == "" {
+			kept = append(kept, s)
+			continue
+		}
+		if _, conditioned := s["Condition"]; relax && conditioned && s["Effect"] == "Allow" {
+			loose := Statement{}
+			for k, v := range s {
+				if k != "Condition" {
+					loose[k] = v
+				}
+			}
+			again, err := tryOne(ctx, loose, try)
+			if err != nil {
+				return err
+			}
+			if again == "" {
+				b, _ := json.Marshal(s["Condition"])
+				policy.Relaxed = append(policy.Relaxed, Dropped{Sid: s.Sid(), Reason: "installed without its Condition " + string(b) + ": " + reason})
+				kept = append(kept, loose)
+				continue
+			}
+		}
+		policy.Dropped = append(policy.Dropped, Dropped{Sid: s.Sid(), Reason: reason})
 	}
 	policy.Statements = kept
+	if len(kept) == 0 {
+		return errNothingFits
+	}
 	return nil
+}
+
+// tryOne returns "" when try accepts the statement alone, else MinIO's
+// reason. An error is a context that ended, not a refusal.
+func tryOne(ctx context.Context, s Statement, try func(ctx context.Context, doc []byte) error) (string, error) {
+	doc, err := Policy{Statements: []Statement{s}}.Document()
+	if err != nil {
+		return "", fmt.Errorf("statement %s: %w", s.Sid(), err)
+	}
+	if err := try(ctx, doc); err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		var api smithy.APIError
+		if errors.As(err, &api) {
+			return "MinIO refuses it: " + api.ErrorCode() + ": " + firstLine(api.ErrorMessage()), nil
+		}
+		return "MinIO refuses it: " + firstLine(err.Error()), nil
+	}
+	return "", nil
 }
 
 func firstLine(s string) string {

@@ -11,8 +11,9 @@ import (
 
 // Plan is what the harness takes from the synthesized CloudFormation
 // template, so that the local run follows the stack rather than a copy of
-// it: who the agency is and what it may do, what the notifier may read,
-// which events the bucket sends, and how the queue feeds the notifier.
+// it: who the agency is and what it may do, what the notifier may read and
+// write, which events the bucket sends, where the change history is kept,
+// and how the queue feeds the notifier.
 type Plan struct {
 	// BucketID is the logical id of the image bucket: the bucket whose
 	// notifications go to the queue.
@@ -30,11 +31,24 @@ type Plan struct {
 	// NotifierPolicy is the notifier role's rights in S3.
 	NotifierPolicy Policy
 
+	// HistoryBucketID is the logical id of the change history's bucket:
+	// the bucket the notifier's HISTORY_BUCKET refers to; "" when the
+	// stack keeps no history. HistoryBucket is its local name, which
+	// FunctionEnv passes as HISTORY_BUCKET, and HistoryVersioned its
+	// versioning setting.
+	HistoryBucketID  string
+	HistoryBucket    string
+	HistoryVersioned bool
+	// HistoryPolicy is the history bucket's bucket policy, cut down like
+	// the others.
+	HistoryPolicy Policy
+
 	// TopicName is the SNS topic the notifier publishes to.
 	TopicName string
-	// FunctionTimeout is the notifier's timeout; FunctionEnv the plain
-	// values of the variables the stack sets on it (TOPIC_ARN, a Ref to
-	// the topic, is left to the harness).
+	// FunctionTimeout is the notifier's timeout; FunctionEnv the values
+	// of the variables the stack sets on it: plain values as they are,
+	// HISTORY_BUCKET as the history bucket's local name (TOPIC_ARN, a Ref
+	// to the topic, is left to the harness).
 	FunctionTimeout time.Duration
 	FunctionEnv     map[string]string
 
@@ -53,6 +67,11 @@ type Policy struct {
 	Statements []Statement
 	// Dropped says which statements were left out, and why.
 	Dropped []Dropped
+	// Relaxed says which statements were installed without their
+	// Condition, because MinIO refuses it, and MinIO's reason. Only the
+	// notifier's Allows are relaxed: it must keep its records locally
+	// (KeepRecords; see Stack.deploy).
+	Relaxed []Dropped
 }
 
 // Statement is one IAM policy statement, as JSON.
@@ -64,7 +83,7 @@ func (s Statement) Sid() string {
 	return sid
 }
 
-// Dropped is a statement left out of a local policy.
+// Dropped is a statement left out of a local policy, or changed to fit.
 type Dropped struct {
 	Sid    string
 	Reason string
@@ -93,10 +112,10 @@ type resource struct {
 	Properties map[string]any `json:"Properties"`
 }
 
-// ReadPlan reads the synthesized template at path. bucket is the local
-// name of the image bucket: every reference to the image bucket resolves
-// to it.
-func ReadPlan(path, bucket string) (*Plan, error) {
+// ReadPlan reads the synthesized template at path. bucket and history are
+// the local names of the image bucket and of the change history's bucket:
+// every reference to either resolves to its local name.
+func ReadPlan(path, bucket, history string) (*Plan, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("template: %w", err)
@@ -105,14 +124,14 @@ func ReadPlan(path, bucket string) (*Plan, error) {
 	if err := json.Unmarshal(b, &t); err != nil {
 		return nil, fmt.Errorf("template: %s: %w", path, err)
 	}
-	p, err := t.plan(bucket)
+	p, err := t.plan(bucket, history)
 	if err != nil {
 		return nil, fmt.Errorf("template: %s: %w", path, err)
 	}
 	return p, nil
 }
 
-func (t *template) plan(bucket string) (*Plan, error) {
+func (t *template) plan(bucket, history string) (*Plan, error) {
 	p := &Plan{}
 
 	// The image bucket is the one whose notifications the stack
@@ -148,7 +167,52 @@ func (t *template) plan(bucket string) (*Plan, error) {
 	vc, _ := t.Resources[p.BucketID].Properties["VersioningConfiguration"].(map[string]any)
 	p.Versioned = vc["Status"] == "Enabled"
 
-	r := &resolver{t: t, bucketID: p.BucketID, bucket: bucket}
+	// The notifier: the function the event source mapping feeds. Its
+	// environment says which bucket keeps the history.
+	esms := t.ids("AWS::Lambda::EventSourceMapping")
+	if len(esms) != 1 {
+		return nil, fmt.Errorf("want exactly one AWS::Lambda::EventSourceMapping, found %d", len(esms))
+	}
+	esm := t.Resources[esms[0]].Properties
+	fid, ok := refTo(esm["FunctionName"])
+	if !ok || t.Resources[fid].Type != "AWS::Lambda::Function" {
+		return nil, fmt.Errorf("%s: FunctionName is not a Ref to a function", esms[0])
+	}
+	fn := t.Resources[fid].Properties
+	p.FunctionTimeout = time.Duration(number(fn["Timeout"], 3)) * time.Second
+	p.FunctionEnv = map[string]string{}
+	env, _ := fn["Environment"].(map[string]any)
+	vars, _ := env["Variables"].(map[string]any)
+	for k, v := range vars {
+		switch k {
+		case "TOPIC_ARN":
+			continue
+		case historyVariable:
+			// The record is written to a bucket of the stack's own: a
+			// name from elsewhere would be a bucket the harness cannot
+			// create.
+			id, ok := refTo(v)
+			if !ok || t.Resources[id].Type != "AWS::S3::Bucket" {
+				return nil, fmt.Errorf("%s: variable %s is %v, not a Ref to a bucket in the stack", fid, k, v)
+			}
+			if id == p.BucketID {
+				return nil, fmt.Errorf("%s: variable %s names the image bucket %s", fid, k, id)
+			}
+			p.HistoryBucketID, p.HistoryBucket = id, history
+			p.FunctionEnv[k] = history
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s: variable %s is %v, which the harness cannot resolve", fid, k, v)
+		}
+		p.FunctionEnv[k] = s
+	}
+
+	r := &resolver{t: t, buckets: map[string]string{p.BucketID: bucket}}
+	if p.HistoryBucketID != "" {
+		r.buckets[p.HistoryBucketID] = history
+	}
 
 	// The agency: the IAM user the stack names, with its groups.
 	users := t.ids("AWS::IAM::User")
@@ -173,33 +237,9 @@ func (t *template) plan(bucket string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.AgencyPolicy = r.policy(docs)
+	p.AgencyPolicy = r.policy(docs, false)
 
-	// The notifier: the function the event source mapping feeds.
-	esms := t.ids("AWS::Lambda::EventSourceMapping")
-	if len(esms) != 1 {
-		return nil, fmt.Errorf("want exactly one AWS::Lambda::EventSourceMapping, found %d", len(esms))
-	}
-	esm := t.Resources[esms[0]].Properties
-	fid, ok := refTo(esm["FunctionName"])
-	if !ok || t.Resources[fid].Type != "AWS::Lambda::Function" {
-		return nil, fmt.Errorf("%s: FunctionName is not a Ref to a function", esms[0])
-	}
-	fn := t.Resources[fid].Properties
-	p.FunctionTimeout = time.Duration(number(fn["Timeout"], 3)) * time.Second
-	p.FunctionEnv = map[string]string{}
-	env, _ := fn["Environment"].(map[string]any)
-	vars, _ := env["Variables"].(map[string]any)
-	for k, v := range vars {
-		if k == "TOPIC_ARN" {
-			continue
-		}
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("%s: variable %s is %v, which the harness cannot resolve", fid, k, v)
-		}
-		p.FunctionEnv[k] = s
-	}
+	// The notifier's role.
 	rid, ok := getAttOf(fn["Role"], "Arn")
 	if !ok {
 		return nil, fmt.Errorf("%s: Role is not a GetAtt of a role in the stack", fid)
@@ -208,7 +248,22 @@ func (t *template) plan(bucket string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.NotifierPolicy = r.policy(docs)
+	p.NotifierPolicy = r.policy(docs, false)
+
+	// The history bucket: its versioning and its bucket policy.
+	if p.HistoryBucketID != "" {
+		props := t.Resources[p.HistoryBucketID].Properties
+		vc, _ := props["VersioningConfiguration"].(map[string]any)
+		p.HistoryVersioned = vc["Status"] == "Enabled"
+		var docs []any
+		for _, id := range t.ids("AWS::S3::BucketPolicy") {
+			props := t.Resources[id].Properties
+			if b, ok := refTo(props["Bucket"]); ok && b == p.HistoryBucketID {
+				docs = append(docs, props["PolicyDocument"])
+			}
+		}
+		p.HistoryPolicy = r.policy(docs, true)
+	}
 
 	p.BatchSize = int(number(esm["BatchSize"], 10))
 	p.Window = time.Duration(number(esm["MaximumBatchingWindowInSeconds"], 0)) * time.Second
@@ -291,19 +346,25 @@ func (t *template) policiesOf(holders []holder) ([]any, error) {
 	return docs, nil
 }
 
+// historyVariable is the notifier's variable that names the history bucket.
+const historyVariable = "HISTORY_BUCKET"
+
 // resolver turns a template's policy statements into MinIO's.
 type resolver struct {
-	t        *template
-	bucketID string
-	bucket   string
+	t *template
+	// buckets maps the logical id of each bucket the harness runs to its
+	// local name.
+	buckets map[string]string
 }
 
 // policy keeps the statements MinIO can enforce as AWS would. MinIO knows
 // only S3: it refuses a whole policy that holds an iam: action, an IAM ARN,
 // the key aws:MultiFactorAuthPresent or the operator BoolIfExists. A Deny
 // with NotAction is dropped whole, since without its condition it would
-// deny everything.
-func (r *resolver) policy(docs []any) Policy {
+// deny everything. A statement that requires TLS is dropped too: the
+// stand-ins speak plain HTTP on 127.0.0.1. With bucketPolicy, the docs are
+// a bucket's policy, whose statements name everyone ("*") as Principal.
+func (r *resolver) policy(docs []any, bucketPolicy bool) Policy {
 	var p Policy
 	for _, d := range docs {
 		dm, _ := d.(map[string]any)
@@ -314,7 +375,7 @@ func (r *resolver) policy(docs []any) Policy {
 			if sid == "" {
 				sid = fmt.Sprintf("#%d", i+1)
 			}
-			kept, reason := r.statement(st)
+			kept, reason := r.statement(st, bucketPolicy)
 			if reason != "" {
 				p.Dropped = append(p.Dropped, Dropped{Sid: sid, Reason: reason})
 				continue
@@ -325,11 +386,16 @@ func (r *resolver) policy(docs []any) Policy {
 	return p
 }
 
-func (r *resolver) statement(s Statement) (Statement, string) {
+func (r *resolver) statement(s Statement, bucketPolicy bool) (Statement, string) {
 	for _, k := range []string{"NotAction", "NotResource", "Principal", "NotPrincipal"} {
-		if _, ok := s[k]; ok {
-			return nil, "uses " + k + ", which MinIO cannot match as IAM does"
+		if _, ok := s[k]; !ok || (k == "Principal" && bucketPolicy) {
+			continue
 		}
+		return nil, "uses " + k + ", which MinIO cannot match as IAM does"
+	}
+	if bucketPolicy && !everyone(s["Principal"]) {
+		b, _ := json.Marshal(s["Principal"])
+		return nil, "names the principal " + string(b) + ": MinIO's users are not IAM principals"
 	}
 	actions := strings1(s["Action"])
 	if len(actions) == 0 {
@@ -344,6 +410,9 @@ func (r *resolver) statement(s Statement) (Statement, string) {
 		b, _ := json.Marshal(c)
 		if strings.Contains(string(b), "aws:MultiFactorAuthPresent") || strings.Contains(string(b), "IfExists") {
 			return nil, "has an MFA or IfExists condition, which MinIO refuses"
+		}
+		if strings.Contains(string(b), "aws:SecureTransport") || strings.Contains(string(b), "s3:TlsVersion") {
+			return nil, "requires TLS: the stand-ins speak plain HTTP on 127.0.0.1"
 		}
 	}
 	var resources []string
@@ -369,25 +438,40 @@ func (r *resolver) statement(s Statement) (Statement, string) {
 	return out, ""
 }
 
+// everyone reports whether a bucket policy's Principal is everyone: "*"
+// or {"AWS": "*"}.
+func everyone(p any) bool {
+	if s, ok := p.(string); ok {
+		return s == "*"
+	}
+	m, ok := p.(map[string]any)
+	if !ok || len(m) != 1 {
+		return false
+	}
+	aws := strings1(m["AWS"])
+	return len(aws) == 1 && aws[0] == "*"
+}
+
 // resolve evaluates the intrinsic functions a policy resource uses: the
-// image bucket's Arn and name, AWS::Partition and Fn::Join.
+// Arn and name of each bucket the harness runs, AWS::Partition and
+// Fn::Join.
 func (r *resolver) resolve(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
 	case map[string]any:
 		if id, ok := refTo(x); ok {
-			switch {
-			case id == r.bucketID:
-				return r.bucket, nil
-			case id == "AWS::Partition":
+			if name, ok := r.buckets[id]; ok {
+				return name, nil
+			}
+			if id == "AWS::Partition" {
 				return "aws", nil
 			}
 			return "", fmt.Errorf("refers to %s, which is not run locally", id)
 		}
 		if id, ok := getAttOf(x, "Arn"); ok {
-			if id == r.bucketID {
-				return "arn:aws:s3:::" + r.bucket, nil
+			if name, ok := r.buckets[id]; ok {
+				return "arn:aws:s3:::" + name, nil
 			}
 			return "", fmt.Errorf("is the ARN of %s, which is not run locally", id)
 		}
