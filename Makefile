@@ -126,7 +126,7 @@ local-stack: $(BUILD)/host/notifier/bootstrap
 e2e: local-stack
 	$(LOCAL_ENV) $(GO) test -tags e2e -race -count=1 -v -timeout 15m -run '^(TestE2E|TestDemo)$$' ./lambda/local
 
-## demo: the same stack for a person: prints how to act as mediacouser, then each e-mail, until Ctrl-C
+## demo: the same stack for a person: prints how to act as mediacouser and to read the history, then each e-mail, until Ctrl-C
 demo: local-stack
 	$(GO) build -o $(LOCAL)/demo ./lambda/cmd/demo
 	@$(LOCAL_ENV) $(LOCAL)/demo

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -24,6 +25,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/bucketbell/bucketbell/lambda/history"
 )
 
 // awsCLI is Debian's AWS CLI v2. A pyenv aws 1.x may come first on PATH.
@@ -127,6 +130,23 @@ func TestE2E(t *testing.T) {
 		t.Logf("agency statement left out: %s: %s", d.Sid, d.Reason)
 	}
 	t.Logf("notifier statements installed in MinIO: %v", p.NotifierPolicy.Sids())
+	for _, d := range p.NotifierPolicy.Relaxed {
+		t.Logf("notifier statement relaxed: %s: %s", d.Sid, d.Reason)
+	}
+	for _, d := range p.NotifierPolicy.Dropped {
+		t.Logf("notifier statement left out: %s: %s", d.Sid, d.Reason)
+	}
+	t.Logf("history bucket %s (template %s, versioned %v); its bucket policy installed in MinIO: %v",
+		stack.HistoryBucket, p.HistoryBucketID, p.HistoryVersioned, p.HistoryPolicy.Sids())
+	for _, d := range p.HistoryPolicy.Dropped {
+		t.Logf("history bucket policy statement left out: %s: %s", d.Sid, d.Reason)
+	}
+	if stack.HistoryBucket == "" || !p.HistoryVersioned {
+		t.Fatalf("the template's notifier keeps no change history in a versioned bucket (HISTORY_BUCKET %q, versioned %v)", stack.HistoryBucket, p.HistoryVersioned)
+	}
+	if !contains(p.NotifierPolicy.Sids(), "KeepRecords") {
+		t.Fatalf("the notifier's KeepRecords was not installed in MinIO; installed: %v, left out: %v", p.NotifierPolicy.Sids(), p.NotifierPolicy.Dropped)
+	}
 	if p.AgencyUser != "mediacouser" || p.TopicName != "s3NotificationTopic" {
 		t.Fatalf("template names user %q and topic %q, want mediacouser and s3NotificationTopic", p.AgencyUser, p.TopicName)
 	}
@@ -147,7 +167,11 @@ func TestE2E(t *testing.T) {
 	if !t.Run("bulk upload", func(t *testing.T) { testBulk(t, ctx, stack) }) {
 		return
 	}
-	t.Run("SNS outage", func(t *testing.T) { testOutage(t, ctx, stack) })
+	var failedItems int
+	if !t.Run("SNS outage", func(t *testing.T) { failedItems = testOutage(t, ctx, stack) }) {
+		return
+	}
+	t.Run("change history", func(t *testing.T) { testHistory(t, ctx, stack, failedItems) })
 }
 
 // testRights runs the agency's documented commands, proves the denials,
@@ -193,6 +217,7 @@ func testRights(t *testing.T, ctx context.Context, stack *Stack, cli *agencyCLI,
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+b+`/*"}]}`)
 	cli.denied("s3api", "put-bucket-versioning", "--bucket", b, "--versioning-configuration", "Status=Suspended")
 	cli.denied("s3api", "delete-object", "--bucket", b, "--key", "new-image.jpg", "--version-id", firstVersion)
+	// The history bucket is tried below, once it holds records.
 	// And nothing changed.
 	vs, err := stack.Admin.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(b)})
 	if err != nil || vs.Status != "Enabled" {
@@ -255,6 +280,22 @@ func testRights(t *testing.T, ctx context.Context, stack *Stack, cli *agencyCLI,
 			t.Errorf("the e-mails do not mention %q", s)
 		}
 	}
+
+	// The change history is the administrator's: the agency can neither
+	// list, read, write nor delete it. The notifier wrote the records
+	// before it published the digests above.
+	h := stack.HistoryBucket
+	records := historyObjects(t, ctx, stack)
+	if len(records) == 0 {
+		t.Fatalf("no record in s3://%s/ after the digests", h)
+	}
+	cli.denied("s3", "ls", "s3://"+h+"/")
+	cli.denied("s3api", "get-object", "--bucket", h, "--key", records[0].key, "./record.jsonl.gz")
+	cli.denied("s3", "cp", "./new-image.jpg", "s3://"+h+"/"+history.Prefix+"forged.jsonl.gz")
+	cli.denied("s3api", "delete-object", "--bucket", h, "--key", records[0].key)
+	if after := historyObjects(t, ctx, stack); !reflect.DeepEqual(after, records) {
+		t.Errorf("the history bucket changed under the agency's denied requests: %v, then %v", records, after)
+	}
 }
 
 // testBulk uploads 500 objects concurrently and checks they arrive in a
@@ -273,10 +314,7 @@ func testBulk(t *testing.T, ctx context.Context, stack *Stack) {
 	}
 	waitDrained(t, ctx, stack)
 	since := time.Now()
-	keys := make([]string, bulkObjects)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("bulk/shoe-%03d.jpg", i+1)
-	}
+	keys := bulkKeys()
 	body := sampleJPEG(64, 64)
 	uploadAll(t, ctx, stack, keys, body)
 	uploaded := time.Since(since)
@@ -335,9 +373,34 @@ func testBulk(t *testing.T, ctx context.Context, stack *Stack) {
 	t.Logf("bulk: %d keys listed, %d counted only", len(listed), missing)
 }
 
+// bulkKeys are the keys of the bulk phase.
+func bulkKeys() []string {
+	keys := make([]string, bulkObjects)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("bulk/shoe-%03d.jpg", i+1)
+	}
+	return keys
+}
+
+// outageKeys are the keys of the SNS outage phase's batch.
+func outageKeys() []string {
+	keys := make([]string, faultObjects)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("outage/bag-%02d.jpg", i+1)
+	}
+	return keys
+}
+
+// lateKey is uploaded while the outage's failed messages wait to be
+// delivered again, so that they come back in another batch, as SQS may
+// regroup them: the change history then holds their changes twice, in the
+// failed attempt's record and in the new batch's.
+const lateKey = "outage/late-arrival.jpg"
+
 // testOutage stops SNS while the notifier is publishing a batch, and checks
-// that every change of that batch arrives once SNS is back.
-func testOutage(t *testing.T, ctx context.Context, stack *Stack) {
+// that every change of that batch was kept before the publish failed and
+// arrives once SNS is back. It returns how many messages failed.
+func testOutage(t *testing.T, ctx context.Context, stack *Stack) (failedItems int) {
 	waitDrained(t, ctx, stack)
 	before := stack.Queue.Stats()
 	since := time.Now()
@@ -355,10 +418,7 @@ func testOutage(t *testing.T, ctx context.Context, stack *Stack) {
 	})
 	defer stack.SNS.BeforePublish(nil)
 
-	keys := make([]string, faultObjects)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("outage/bag-%02d.jpg", i+1)
-	}
+	keys := outageKeys()
 	uploadAll(t, ctx, stack, keys, sampleJPEG(32, 32))
 
 	select {
@@ -371,17 +431,30 @@ func testOutage(t *testing.T, ctx context.Context, stack *Stack) {
 	waitFor(t, ctx, stack, time.Minute, "the queue to take back the failed batch", func() bool {
 		return stack.Queue.Stats().ItemFailures+stack.Queue.Stats().FailedInvocations > before.ItemFailures+before.FailedInvocations
 	})
-	t.Logf("SNS stopped mid-batch; queue after the failure: %+v", stack.Queue.Stats())
+	failing := stack.Queue.Stats()
+	t.Logf("SNS stopped mid-batch; queue after the failure: %+v", failing)
+	// Nothing lost: the changes whose e-mail failed are in the history
+	// already, written before the publish.
+	kept, err := history.Read(ctx, &history.S3{Bucket: stack.HistoryBucket, Lister: stack.Admin, Getter: stack.Admin},
+		history.Prefix, history.Filter{Prefix: "outage/"}, 0, nil)
+	if err != nil {
+		t.Fatalf("read the history during the outage: %v", err)
+	}
+	if n := failing.ItemFailures - before.ItemFailures; kept.ChangesShown < n {
+		t.Errorf("during the outage the history holds %d of the outage's changes; %d failed to publish and must be kept", kept.ChangesShown, n)
+	}
+	t.Logf("during the outage the history holds %d of the outage's changes", kept.ChangesShown)
+	uploadAll(t, ctx, stack, []string{lateKey}, sampleJPEG(32, 32))
 	if err := stack.StartSNS(ctx); err != nil {
 		t.Fatalf("restart SNS: %v", err)
 	}
 
-	changes := waitForChanges(t, ctx, stack, since, faultObjects, 2*time.Minute)
+	changes := waitForChanges(t, ctx, stack, since, faultObjects+1, 2*time.Minute)
 	got := map[string]bool{}
 	for _, c := range changes {
 		got[c.Key] = true
 	}
-	for _, k := range keys {
+	for _, k := range append(keys, lateKey) {
 		if !got[k] {
 			t.Errorf("%s never arrived in a digest after the outage", k)
 		}
@@ -400,13 +473,14 @@ func testOutage(t *testing.T, ctx context.Context, stack *Stack) {
 	}
 	// Every message of a failed batch came back. (The uploads normally
 	// make one batch, so all 20 fail once; a slow machine may split them.)
-	failedItems := after.ItemFailures - before.ItemFailures
+	failedItems = after.ItemFailures - before.ItemFailures
 	if failedItems == 0 || after.Redelivered-before.Redelivered < failedItems {
 		t.Errorf("%d batch item failures, %d redeliveries: want every failed item delivered again", failedItems, after.Redelivered-before.Redelivered)
 	}
 	if dead := stack.Queue.Dead(); len(dead) > 0 {
 		t.Errorf("%d messages in the dead-letter list", len(dead))
 	}
+	return failedItems
 }
 
 // expect checks one digest change; it returns "" when c matches.
@@ -696,8 +770,43 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("the pasted lines failed: %v\n%s\n--- lines:\n%s", err, res, lines)
 	}
 	waitText("E-mail to the administrator", time.Minute)
-	for _, s := range []string{"mediacouser", "uploaded", "replaced", "deleted, recoverable", "catalogue/another-image.jpg", "undo: aws s3api delete-object"} {
+	for _, s := range []string{"mediacouser", "uploaded", "replaced", "deleted, recoverable", "catalogue/another-image.jpg", "catalogue/new-image.jpg", "undo: aws s3api delete-object"} {
 		waitText(s, 10*time.Second)
+	}
+
+	// The administrator's lines: make history, as printed, from a shell.
+	// Every change has its record before its e-mail goes out.
+	text = out.String()
+	start = strings.Index(text, "Read the change history")
+	end = strings.Index(text, "The secrets are local demo values")
+	if start < 0 || end < start {
+		t.Fatalf("no make history lines in the demo's output:\n%s", text)
+	}
+	var adminLines []string
+	for _, l := range strings.Split(text[start:end], "\n") {
+		if strings.HasPrefix(l, "  ") {
+			adminLines = append(adminLines, strings.TrimSpace(l))
+		}
+	}
+	script := strings.Join(adminLines, "\n")
+	hsh := exec.Command("/bin/bash", "-euc", script)
+	hsh.Env = administratorEnv()
+	res, err := hsh.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the printed make history lines failed: %v\n%s\n--- lines:\n%s", err, res, script)
+	}
+	t.Logf("make history, as the demo prints it:\n%s\n%s", script, res)
+	for _, s := range []string{
+		"showing 5 changes and 0 problems", // make history: the demo's five changes
+		"showing 2 changes and 0 problems", // KEY=new-image.jpg: uploaded, then replaced
+		"mediacouser", "catalogue/another-image.jpg", "catalogue/new-image.jpg", "old-image.jpg",
+		"uploaded", "replaced", "deleted, recoverable",
+		"undo: aws s3api delete-object --bucket product-images --key old-image.jpg --version-id ",
+		`"key":"new-image.jpg","eventName":"ObjectCreated:Put","kind":"replaced"`,
+	} {
+		if !strings.Contains(string(res), s) {
+			t.Errorf("make history, as the demo prints it, does not show %q", s)
+		}
 	}
 
 	cancel() // Ctrl-C
