@@ -1,5 +1,7 @@
 # bucketbell: the Makefile is the user's interface. Each target does one job;
-# the README documents them under the same names.
+# the README documents them under the same names. `make` alone runs `make
+# help`, which prints the `## target: description` line above each target:
+# a target without one is not listed (and a test says so).
 
 GO        ?= go
 GOFLAGS_BUILD := -tags lambda.norpc -trimpath -ldflags='-s -w'
@@ -13,14 +15,32 @@ CDK_CLI   := node_modules/.package-lock.json
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export CDK_DISABLE_CLI_TELEMETRY ?= true
 export npm_config_update_notifier ?= false
+# The goal the user typed, for the checks' and installers' messages ("run
+# make e2e again"); a sub-make keeps its parent's.
+export BUCKETBELL_GOAL ?= $(MAKECMDGOALS)
 
-.PHONY: test vet fuzz replay replay-review history build synth deploy verify-deploy destroy e2e demo bench clean
+.DEFAULT_GOAL := help
+.PHONY: help test vet fuzz replay replay-review history build synth deploy verify-deploy destroy e2e demo bench clean
+
+## help: list the targets with one line each (what `make` alone does)
+help:
+	@echo 'make TARGET [NAME=value ...]; README.md, cdk/README.md and lambda/README.md say more'
+	@awk 'sub(/^## /, "") { i = index($$0, ": "); if (i) printf "  %-14s %s\n", substr($$0, 1, i - 1), substr($$0, i + 2) }' $(MAKEFILE_LIST)
+
+# Prerequisites, checked before the slow work starts: .ci/prereqs says in one
+# line what is missing and how to install it (and installs Debian's AWS CLI
+# when run as root).
+NEEDS := need-go need-node need-aws-cli need-admin-email need-aws-credentials
+.PHONY: $(NEEDS)
+$(NEEDS):
+	@bash .ci/prereqs $(@:need-%=%)
 
 ## test: go vet and every test with -race, offline once the pinned npm tools are installed
-test: vet $(CDK_CLI)
+test: need-go need-node vet $(CDK_CLI)
 	$(GO) test -race -count=1 ./...
 
-vet:
+## vet: go vet only
+vet: need-go
 	$(GO) vet ./...
 
 ## fuzz: fuzz the event reader, then the whole handler (about 20 s each here)
@@ -30,17 +50,17 @@ vet:
 FUZZ_PARSE  ?= 200000x
 FUZZ_HANDLE ?= 100000x
 FUZZFLAGS   := -run '^$$' -fuzzminimizetime 5s
-fuzz:
+fuzz: need-go
 	$(GO) test ./lambda/s3event $(FUZZFLAGS) -fuzz FuzzParse -fuzztime $(FUZZ_PARSE)
 	$(GO) test ./lambda/notifier $(FUZZFLAGS) -fuzz FuzzHandle -fuzztime $(FUZZ_HANDLE)
 
 ## replay: run the real notifier handler on EVENT=<file> [WORLD=<file>] [FAIL=publish] [ARCHIVE=<dir> for its records]
-replay:
+replay: need-go
 	@test -n "$(EVENT)" || { echo "usage: make replay EVENT=<file> [WORLD=<file>] [FAIL=publish] [ARCHIVE=<dir>]" >&2; exit 2; }
 	@$(GO) run ./lambda/cmd/replay -event '$(EVENT)' $(if $(WORLD),-world '$(WORLD)') $(if $(FAIL),-fail '$(FAIL)') $(if $(ARCHIVE),-archive '$(ARCHIVE)')
 
 ## replay-review: run the real reviewer on WORLD=<file> (IAM state and time) [FAIL=publish]
-replay-review:
+replay-review: need-go
 	@test -n "$(WORLD)" || { echo "usage: make replay-review WORLD=<file> [FAIL=publish]" >&2; exit 2; }
 	@$(GO) run ./lambda/cmd/replay-review -world '$(WORLD)' $(if $(FAIL),-fail '$(FAIL)')
 
@@ -50,7 +70,7 @@ replay-review:
 # Only values given on make's command line count: PREFIX, KEY or FORMAT in
 # the environment usually mean something else.
 history_arg = $(if $(filter command line,$(origin $1)),$2 '$(subst ','\'',$(value $1))')
-history:
+history: need-go
 	@$(GO) build -o $(BUILD)/cmd/history ./lambda/cmd/history
 	@$(BUILD)/cmd/history $(call history_arg,SOURCE,-source) $(call history_arg,SINCE,-since) \
 		$(call history_arg,UNTIL,-until) $(call history_arg,ACTOR,-actor) $(call history_arg,KEY,-key) \
@@ -58,7 +78,7 @@ history:
 
 ## build: the linux/arm64 bootstrap of each function, as deployed
 BOOTSTRAPS := $(FUNCTIONS:%=$(BUILD)/%/bootstrap)
-build: $(BOOTSTRAPS)
+build: need-go $(BOOTSTRAPS)
 
 $(BUILD)/%/bootstrap: FORCE
 	@mkdir -p $(@D)
@@ -74,7 +94,7 @@ FORCE:
 
 ## bench: cold start against a hello-world function, cost per record, enrichment, batching, cost
 BENCH_BOOTSTRAPS = $(BUILD)/notifier/bootstrap $(BUILD)/hello/bootstrap $(BUILD)/host/notifier/bootstrap $(BUILD)/host/hello/bootstrap
-bench: $(BENCH_BOOTSTRAPS)
+bench: need-go $(BENCH_BOOTSTRAPS)
 	bash .ci/install-standins
 	$(GO) run ./lambda/cmd/bench
 
@@ -84,13 +104,12 @@ $(CDK_CLI): package-lock.json
 	npm ci --no-progress --no-audit --no-fund
 
 ## synth: the CloudFormation template into cdk.out/, offline (ADMIN_EMAIL=a@x.com[,b@y.com] [CDK_FLAGS='-c keyPrefix=agency/'])
-synth: $(BOOTSTRAPS) $(CDK_CLI)
+synth: need-go need-node $(BOOTSTRAPS) $(CDK_CLI)
 	$(CDK) synth --quiet $(CDK_CONTEXT) $(CDK_FLAGS)
 
 ## deploy: build, synthesize, show the settings and ask before a security setting changes, then deploy (ADMIN_EMAIL=... required)
 # The template deployed is the one checked: cdk deploy --app cdk.out.
-deploy: $(BOOTSTRAPS) $(CDK_CLI)
-	@test -n "$(ADMIN_EMAIL)" || { echo "usage: make deploy ADMIN_EMAIL=you@example.com[,other@example.com]" >&2; exit 2; }
+deploy: need-go need-node need-admin-email need-aws-credentials $(BOOTSTRAPS) $(CDK_CLI)
 	$(CDK) synth --quiet $(CDK_CONTEXT) $(CDK_FLAGS)
 	$(GO) run ./cdk predeploy cdk.out/bucketbell.template.json
 	$(CDK) deploy --app cdk.out
@@ -98,14 +117,14 @@ deploy: $(BOOTSTRAPS) $(CDK_CLI)
 ## verify-deploy: after a deploy, check the live stack with your AWS credentials: subscriptions, an upload's digest, an alarm's e-mail
 # It uploads and deletes one test image and forces one alarm to ALARM and
 # back (see cdk/README.md). VERIFY_FLAGS='-margin 5m' waits longer.
-verify-deploy:
+verify-deploy: need-go
 	@$(GO) build -o $(BUILD)/verify-deploy ./lambda/cmd/verify-deploy
 	@$(BUILD)/verify-deploy $(VERIFY_FLAGS)
 
 ## destroy: delete the stack; the image bucket and its access logs are kept
 # cdk destroy runs the app to find the stack and the app wants an address;
 # deleting the stack never reads it, so any valid one will do.
-destroy: $(BOOTSTRAPS) $(CDK_CLI)
+destroy: need-go need-node need-aws-credentials $(BOOTSTRAPS) $(CDK_CLI)
 	$(CDK) destroy -c adminEmail=$(or $(ADMIN_EMAIL),destroy@example.invalid) $(CDK_FLAGS)
 
 # make e2e and make demo run the stack's own template, synthesized offline
@@ -118,7 +137,7 @@ LOCAL_ENV     = BUCKETBELL_STANDINS=$(abspath $(BUILD)/bin) \
 	BUCKETBELL_TEMPLATE=$(abspath $(LOCAL)/cdk.out/bucketbell.template.json)
 
 .PHONY: local-stack
-local-stack: $(BUILD)/host/notifier/bootstrap
+local-stack: need-go need-node need-aws-cli $(BUILD)/host/notifier/bootstrap
 	bash .ci/install-standins
 	@$(MAKE) --no-print-directory synth ADMIN_EMAIL=local@example.com CDK_FLAGS='-o $(LOCAL)/cdk.out -c digestWindowSeconds=$(LOCAL_WINDOW)'
 
@@ -131,5 +150,6 @@ demo: local-stack
 	$(GO) build -o $(LOCAL)/demo ./lambda/cmd/demo
 	@$(LOCAL_ENV) $(LOCAL)/demo
 
+## clean: remove .build and cdk.out (the stand-ins are built again on next use)
 clean:
 	rm -rf $(BUILD) cdk.out
