@@ -35,8 +35,17 @@ NEEDS := need-go need-node need-aws-cli need-admin-email need-aws-credentials
 $(NEEDS):
 	@bash .ci/prereqs $(@:need-%=%)
 
+# Downloads, tried again when they fail on the way (.ci/go-retry): a first
+# run must not fail on what a second one would get. The stand-ins are built
+# once, then kept (.ci/install-standins).
+.PHONY: go-modules standins
+go-modules: need-go
+	@bash .ci/go-retry "downloading the Go modules" $(GO) mod download
+standins: need-go
+	@bash .ci/install-standins
+
 ## test: go vet and every test with -race, offline once the pinned npm tools are installed
-test: need-go need-node vet $(CDK_CLI)
+test: need-go need-node go-modules vet $(CDK_CLI)
 	$(GO) test -race -count=1 ./...
 
 ## vet: go vet only
@@ -94,8 +103,7 @@ FORCE:
 
 ## bench: cold start against a hello-world function, cost per record, enrichment, batching, cost
 BENCH_BOOTSTRAPS = $(BUILD)/notifier/bootstrap $(BUILD)/hello/bootstrap $(BUILD)/host/notifier/bootstrap $(BUILD)/host/hello/bootstrap
-bench: need-go $(BENCH_BOOTSTRAPS)
-	bash .ci/install-standins
+bench: need-go standins $(BENCH_BOOTSTRAPS)
 	$(GO) run ./lambda/cmd/bench
 
 CDK_CONTEXT = $(if $(ADMIN_EMAIL),-c adminEmail=$(ADMIN_EMAIL))
@@ -137,8 +145,7 @@ LOCAL_ENV     = BUCKETBELL_STANDINS=$(abspath $(BUILD)/bin) \
 	BUCKETBELL_TEMPLATE=$(abspath $(LOCAL)/cdk.out/bucketbell.template.json)
 
 .PHONY: local-stack
-local-stack: need-go need-node need-aws-cli $(BUILD)/host/notifier/bootstrap
-	bash .ci/install-standins
+local-stack: need-go need-node need-aws-cli go-modules standins $(BUILD)/host/notifier/bootstrap
 	@$(MAKE) --no-print-directory synth ADMIN_EMAIL=local@example.com CDK_FLAGS='-o $(LOCAL)/cdk.out -c digestWindowSeconds=$(LOCAL_WINDOW)'
 
 ## e2e: the whole workflow on 127.0.0.1 with MinIO, the Lambda emulator and goaws; stops all it starts

@@ -286,7 +286,7 @@ func TestInstallStandins(t *testing.T) {
 		transient = "go: github.com/minio/minio@v0.0.0: reading https://proxy.example.invalid/github.com/minio/minio/@v/v0.0.0.zip: 502 Bad Gateway"
 		permanent = "cmd/server.go:12:2: undefined: frobnicate"
 	)
-	env := []string{"INSTALL_STANDINS_BACKOFF=0", "GOFLAGS=-mod=vendor"}
+	env := []string{"GO_RETRY_BACKOFF=0", "GOFLAGS=-mod=vendor"}
 	tests := []struct {
 		name     string
 		fail     int
@@ -298,16 +298,16 @@ func TestInstallStandins(t *testing.T) {
 		built    []string
 	}{{
 		name: "first try", calls: 3, ok: true, built: standins,
-		want: []string{"[1/3] building minio", "about 4 minutes", "minio built in", "[2/3] building aws-lambda-rie", "[3/3] building goaws"},
+		want: []string{"make e2e: [1/3] building the stand-in minio", "about 4 minutes", "built minio in", "[2/3] building the stand-in aws-lambda-rie", "[3/3] building the stand-in goaws"},
 	}, {
 		name: "two download failures, then success", fail: 2, message: transient, calls: 5, ok: true, built: standins,
-		want: []string{"502 Bad Gateway", "minio: a module download failed (above); trying again in 0s (attempt 2 of 4)", "attempt 3 of 4", "minio built in"},
+		want: []string{"502 Bad Gateway", "make e2e: building minio: a module download failed (above); trying again in 0s (attempt 2 of 4)", "attempt 3 of 4", "built minio in"},
 	}, {
 		name: "download failures every time", fail: 99, message: transient, attempts: "3", calls: 3,
-		want: []string{"install-standins: building minio failed 3 times on module downloads (GOPROXY=https://proxy.example.invalid); check the connection to the proxy, then run make e2e again"},
+		want: []string{"make e2e: building minio failed 3 times on module downloads (GOPROXY=https://proxy.example.invalid); check the connection to the proxy, then run make e2e again"},
 	}, {
 		name: "a build error is not tried again", fail: 1, message: permanent, calls: 1,
-		want: []string{"undefined: frobnicate", "install-standins: building minio failed, and not on a download", "run make e2e again"},
+		want: []string{"undefined: frobnicate", "make e2e: building minio failed, and not on a download", "run make e2e again"},
 	}, {
 		name: "a full disk", fail: 1, message: "write /tmp/go-build/x.a: no space left on device", calls: 1,
 		want: []string{"the disk is full", "run make e2e again"},
@@ -317,7 +317,7 @@ func TestInstallStandins(t *testing.T) {
 			state, dest := t.TempDir(), t.TempDir()
 			e := env
 			if tt.attempts != "" {
-				e = append(e, "INSTALL_STANDINS_ATTEMPTS="+tt.attempts)
+				e = append(e, "GO_RETRY_ATTEMPTS="+tt.attempts)
 			}
 			out, ok := run(t, fakes(t, map[string]string{"go": fakeGo(state, tt.fail, tt.message)}), e, "install-standins", dest)
 			if ok != tt.ok {
@@ -339,7 +339,7 @@ func TestInstallStandins(t *testing.T) {
 			}
 			if !tt.ok {
 				last := out[strings.LastIndex(strings.TrimRight(out, "\n"), "\n")+1:]
-				if !strings.HasPrefix(last, "install-standins: building minio failed") {
+				if !strings.HasPrefix(last, "make e2e: building minio failed") {
 					t.Errorf("the last line %q does not say which stand-in failed", last)
 				}
 			}
@@ -390,4 +390,76 @@ func sortedCopy(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
+}
+
+// TestGoRetry: the project's own modules (make test, make e2e) are
+// downloaded through go-retry too; a download error is tried again, and a
+// failure's last line says what failed and what to run next.
+func TestGoRetry(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		fail  int
+		ok    bool
+		calls int
+		last  string
+	}{
+		{"first try", 0, true, 1, ""},
+		{"after a reset connection", 1, true, 2, ""},
+		{"never", 99, false, 2, "make test: downloading the Go modules failed 2 times on module downloads"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := filepath.Join(t.TempDir(), "calls")
+			bin := fakes(t, map[string]string{"go": fmt.Sprintf(`case "$1" in
+env) echo https://proxy.example.invalid ;;
+mod) echo "$*" >> %q; [ "$(wc -l < %q)" -gt %d ] && exit 0
+   echo "go: github.com/aws/aws-cdk-go/awscdk/v2@v2.276.0: read tcp 10.0.0.2:51234->10.0.0.1:443: read: connection reset by peer" >&2; exit 1 ;;
+esac`, calls, calls, tt.fail)})
+			out, ok := run(t, bin, []string{"BUCKETBELL_GOAL=test", "GO_RETRY_BACKOFF=0", "GO_RETRY_ATTEMPTS=2"}, "go-retry", "downloading the Go modules", "go", "mod", "download")
+			if ok != tt.ok {
+				t.Errorf("succeeded: %v, want %v\n%s", ok, tt.ok, out)
+			}
+			b, _ := os.ReadFile(calls)
+			if n := strings.Count(string(b), "mod download\n"); n != tt.calls {
+				t.Errorf("%d go mod download calls, want %d", n, tt.calls)
+			}
+			if tt.ok && out != "" && tt.fail == 0 {
+				t.Errorf("a first-time success printed %q", out)
+			}
+			if tt.last != "" && !strings.HasPrefix(out[strings.LastIndex(strings.TrimRight(out, "\n"), "\n")+1:], tt.last) {
+				t.Errorf("last line does not start with %q:\n%s", tt.last, out)
+			}
+		})
+	}
+}
+
+// TestInstallStandinsOneAtATime: two installs into the same folder at once
+// (make e2e and make demo started together) build each stand-in once.
+func TestInstallStandinsOneAtATime(t *testing.T) {
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("no flock")
+	}
+	state, dest := t.TempDir(), t.TempDir()
+	// A go install that takes a while, so that the runs overlap.
+	slow := strings.Replace(fakeGo(state, 0, ""), "install)\n", "install)\n\tsleep 0.5\n", 1)
+	bin := fakes(t, map[string]string{"go": slow})
+	done := make(chan string, 2)
+	for range 2 {
+		go func() {
+			out, ok := run(t, bin, nil, "install-standins", dest)
+			if !ok {
+				out = "FAILED\n" + out
+			}
+			done <- out
+		}()
+	}
+	out := <-done + <-done
+	if strings.Contains(out, "FAILED") {
+		t.Fatalf("a run failed:\n%s", out)
+	}
+	if calls := installs(t, state); len(calls) != 3 {
+		t.Errorf("%d go install calls, want 3 (each stand-in once): %q\n%s", len(calls), calls, out)
+	}
+	if !strings.Contains(out, "another install into "+dest+" is running; waiting for it") {
+		t.Errorf("the second run did not say it waits:\n%s", out)
+	}
 }

@@ -15,7 +15,7 @@ import (
 
 // internalTargets are phony targets the user is not meant to type, so
 // `make help` leaves them out. The need-* checks are internal too.
-var internalTargets = map[string]bool{"FORCE": true, "local-stack": true}
+var internalTargets = map[string]bool{"FORCE": true, "local-stack": true, "go-modules": true, "standins": true}
 
 // makeCmd runs make in this directory with a clean make environment: a
 // `make test` around this test must not pass its flags (jobserver, -s) on.

@@ -76,7 +76,7 @@ func TestE2E(t *testing.T) {
 		t.Fatal("BUCKETBELL_STANDINS, BUCKETBELL_BOOTSTRAP and BUCKETBELL_TEMPLATE are not set: run `make e2e`")
 	}
 	if _, err := os.Stat(awsCLI); err != nil {
-		t.Fatalf("%s: %v (run .ci/install-standins)", awsCLI, err)
+		t.Fatalf("%s: %v (make e2e installs Debian's awscli as root; otherwise: sudo apt-get install -y awscli)", awsCLI, err)
 	}
 
 	// The stand-ins' data and logs. Kept, and their logs printed, when
@@ -242,7 +242,7 @@ func testRights(t *testing.T, ctx context.Context, stack *Stack, cli *agencyCLI,
 			return expect(c, "lookbook-2027.bin", "uploaded", int64(len(big)), "ObjectCreated:CompleteMultipartUpload", "", 0, 0)
 		},
 	}
-	changes := waitForChanges(t, ctx, stack, since, len(want), time.Minute)
+	changes := waitForChanges(t, ctx, stack, since, len(want), 2*time.Minute)
 	if len(changes) != len(want) {
 		t.Errorf("digests list %d changes, want %d (denied commands must cause none): %+v", len(changes), len(want), changes)
 	}
@@ -764,7 +764,8 @@ func TestDemo(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	waitText("Ctrl-C stops everything", 2*time.Minute)
+	// Starting the stand-ins may take up to their readiness waits.
+	waitText("Ctrl-C stops everything", 3*readyTimeout)
 
 	// The lines to paste: from "Act as the agency" to the next heading.
 	text := out.String()
@@ -785,7 +786,7 @@ func TestDemo(t *testing.T) {
 	if res, err := sh.CombinedOutput(); err != nil {
 		t.Fatalf("the pasted lines failed: %v\n%s\n--- lines:\n%s", err, res, lines)
 	}
-	waitText("E-mail to the administrator", time.Minute)
+	waitText("E-mail to the administrator", 2*time.Minute)
 	for _, s := range []string{"mediacouser", "uploaded", "replaced", "deleted, recoverable", "catalogue/another-image.jpg", "catalogue/new-image.jpg", "undo: aws s3api delete-object"} {
 		waitText(s, 10*time.Second)
 	}

@@ -48,6 +48,10 @@ type minioServer struct {
 // startMinIO starts MinIO with its data in dir/minio-data and a webhook
 // target that posts every event to webhook.
 func startMinIO(ctx context.Context, dir, bin, webhook string) (*minioServer, error) {
+	return retryPorts(func() (*minioServer, error) { return startMinIOOnce(ctx, dir, bin, webhook) })
+}
+
+func startMinIOOnce(ctx context.Context, dir, bin, webhook string) (*minioServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -72,7 +76,7 @@ func startMinIO(ctx context.Context, dir, bin, webhook string) (*minioServer, er
 		return nil, err
 	}
 	m := &minioServer{proc: p, Endpoint: "http://" + addr}
-	if err := waitHTTP(ctx, p, m.Endpoint+"/minio/health/ready", 60*time.Second); err != nil {
+	if err := waitHTTP(ctx, p, m.Endpoint+"/minio/health/ready", readyTimeout); err != nil {
 		p.stop(3 * time.Second)
 		return nil, err
 	}

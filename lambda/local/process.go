@@ -251,8 +251,36 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// readyTimeout bounds the wait for a stand-in to answer. Long, because it
+// costs nothing when all goes well (the wait ends as soon as the stand-in
+// answers, and at once if it exits) and a first run is slow: MinIO creates
+// its data folder and IAM state at its first start, on 2 cores that the
+// compilers of the same first run, or other jobs, keep busy.
+const readyTimeout = 3 * time.Minute
+
+// errPortTaken says a stand-in exited because another program bound its
+// port between freePort and the stand-in's own bind: a start with other
+// ports goes on.
+var errPortTaken = errors.New("port taken")
+
+// portTakenLines are what the stand-ins log then: Go's net package (goaws,
+// RIE) and MinIO's own message.
+var portTakenLines = []string{"address already in use", "port is already in use"}
+
+// retryPorts calls start, which picks its ports with freePort, up to three
+// times while its error is errPortTaken.
+func retryPorts[T any](start func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, err := start()
+		if err == nil || !errors.Is(err, errPortTaken) || attempt == 3 {
+			return v, err
+		}
+	}
+}
+
 // waitHTTP polls url until it answers with a status below 500, the process
-// exits, or timeout passes.
+// exits, or timeout passes. A process that exits because its port was
+// taken returns an error that wraps errPortTaken.
 func waitHTTP(ctx context.Context, p *process, url string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -271,7 +299,14 @@ func waitHTTP(ctx context.Context, p *process, url string, timeout time.Duration
 		}
 		last = err
 		if p != nil && p.exited() {
-			return fmt.Errorf("%s exited before it was ready (%v); log:\n%s", p.name, p.err, p.tail(30))
+			tail := p.tail(30)
+			err := fmt.Errorf("%s exited before it was ready (%v); log:\n%s", p.name, p.err, tail)
+			for _, l := range portTakenLines {
+				if strings.Contains(tail, l) {
+					return fmt.Errorf("%w: %w", errPortTaken, err)
+				}
+			}
+			return err
 		}
 		select {
 		case <-ctx.Done():

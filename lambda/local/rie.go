@@ -22,6 +22,10 @@ type emulator struct {
 // startEmulator starts RIE with bootstrap; env is the function's
 // environment (RIE passes its own environment on to the function).
 func startEmulator(ctx context.Context, dir, bin, bootstrap string, timeout time.Duration, env []string) (*emulator, error) {
+	return retryPorts(func() (*emulator, error) { return startEmulatorOnce(ctx, dir, bin, bootstrap, timeout, env) })
+}
+
+func startEmulatorOnce(ctx context.Context, dir, bin, bootstrap string, timeout time.Duration, env []string) (*emulator, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -41,7 +45,7 @@ func startEmulator(ctx context.Context, dir, bin, bootstrap string, timeout time
 		return nil, err
 	}
 	// RIE has no health check; any HTTP answer means it listens.
-	if err := waitHTTP(ctx, p, "http://"+addr+"/", 30*time.Second); err != nil {
+	if err := waitHTTP(ctx, p, "http://"+addr+"/", readyTimeout); err != nil {
 		p.stop(3 * time.Second)
 		return nil, fmt.Errorf("rie: %w", err)
 	}

@@ -39,6 +39,10 @@ func TopicARN(topic string) string {
 // Host says: the harness only ever talks to it on 127.0.0.1, and it lives
 // only as long as the harness.
 func startGoaws(ctx context.Context, dir, bin, topic, subscriber string) (*goawsServer, error) {
+	return retryPorts(func() (*goawsServer, error) { return startGoawsOnce(ctx, dir, bin, topic, subscriber) })
+}
+
+func startGoawsOnce(ctx context.Context, dir, bin, topic, subscriber string) (*goawsServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -73,7 +77,7 @@ func (g *goawsServer) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := waitHTTP(ctx, p, g.url()+"/health", 30*time.Second); err != nil {
+	if err := waitHTTP(ctx, p, g.url()+"/health", readyTimeout); err != nil {
 		p.stop(3 * time.Second)
 		return fmt.Errorf("goaws: %w", err)
 	}
