@@ -463,3 +463,23 @@ func TestInstallStandinsOneAtATime(t *testing.T) {
 		t.Errorf("the second run did not say it waits:\n%s", out)
 	}
 }
+
+// TestGoRetryProgress: a long command is reported on, with the modules it
+// downloaded, and "compiling" once no more come.
+func TestGoRetryProgress(t *testing.T) {
+	bin := fakes(t, map[string]string{"go": `echo "go: downloading example.com/a v1.0.0" >&2
+echo "go: downloading example.com/b v1.0.0" >&2
+sleep 4`})
+	out, ok := run(t, bin, []string{"GO_RETRY_PROGRESS=1"}, "go-retry", "building minio", "go", "install", "example.com/minio@v1")
+	if !ok {
+		t.Fatalf("failed:\n%s", out)
+	}
+	for _, w := range []string{`(?m)^make e2e: building minio: 0m0\ds so far, 2 modules downloaded$`, `(?m)^make e2e: building minio: 0m0\ds so far, 2 modules downloaded, compiling$`} {
+		if !regexp.MustCompile(w).MatchString(out) {
+			t.Errorf("output does not match %s:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "go: downloading") {
+		t.Errorf("the list of downloads was printed:\n%s", out)
+	}
+}
