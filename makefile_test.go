@@ -157,7 +157,7 @@ func TestHelpListsEveryTarget(t *testing.T) {
 		t.Errorf("phony targets without a `## target: description` line, so missing from make help: %v\n%s", missing, out)
 	}
 	// The targets the README and the issue name, whatever .PHONY says.
-	for _, name := range []string{"help", "test", "fuzz", "replay", "replay-review", "build", "synth", "deploy", "destroy", "e2e", "demo", "bench", "clean"} {
+	for _, name := range []string{"help", "test", "fuzz", "replay", "replay-review", "history", "build", "synth", "deploy", "verify-deploy", "destroy", "e2e", "demo", "bench", "clean"} {
 		if _, ok := desc[name]; !ok {
 			t.Errorf("make help does not list %s", name)
 		}
