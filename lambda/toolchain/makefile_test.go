@@ -1,7 +1,7 @@
 // Package bucketbell_test tests the project's tooling rather than its code:
 // the Makefile, which is the user's interface, and the scripts in .ci that
 // it runs.
-package bucketbell_test
+package toolchain_test
 
 import (
 	"bufio"

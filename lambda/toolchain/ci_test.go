@@ -1,4 +1,4 @@
-package bucketbell_test
+package toolchain_test
 
 import (
 	"fmt"
