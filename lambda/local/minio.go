@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -81,12 +82,40 @@ func startMinIOOnce(ctx context.Context, dir, bin, webhook string) (*minioServer
 		return nil, err
 	}
 	m.S3 = s3Client(m.Endpoint, rootUser, rootPassword)
+	if err := m.waitInitialized(ctx, readyTimeout); err != nil {
+		p.stop(3 * time.Second)
+		return nil, err
+	}
 	m.admin, err = madmin.New(addr, rootUser, rootPassword, false)
 	if err != nil {
 		p.stop(3 * time.Second)
 		return nil, fmt.Errorf("minio: admin client: %w", err)
 	}
 	return m, nil
+}
+
+// waitInitialized waits until MinIO answers S3 calls. /minio/health/ready
+// can answer while MinIO still sets up its data directory, when S3 calls
+// get 503 XMinioServerNotInitialized: seen on a cold first run, where it
+// failed the first CreateBucket.
+func (m *minioServer) waitInitialized(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		_, err := m.S3.ListBuckets(ctx, &s3.ListBucketsInput{})
+		var status interface{ HTTPStatusCode() int }
+		switch {
+		case err == nil:
+			return nil
+		case !errors.As(err, &status) || status.HTTPStatusCode() != http.StatusServiceUnavailable:
+			return fmt.Errorf("minio: first S3 call: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("minio: not initialized within %v: %w", timeout, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // s3Client returns an S3 client for MinIO at endpoint. MinIO needs
