@@ -125,7 +125,7 @@ deploy: need-go need-node need-admin-email need-aws-credentials $(BOOTSTRAPS) $(
 ## verify-deploy: after a deploy, check the live stack with your AWS credentials: subscriptions, an upload's digest, an alarm's e-mail
 # It uploads and deletes one test image and forces one alarm to ALARM and
 # back (see cdk/README.md). VERIFY_FLAGS='-margin 5m' waits longer.
-verify-deploy: need-go
+verify-deploy: need-go need-aws-credentials
 	@$(GO) build -o $(BUILD)/verify-deploy ./lambda/cmd/verify-deploy
 	@$(BUILD)/verify-deploy $(VERIFY_FLAGS)
 
