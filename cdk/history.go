@@ -40,13 +40,8 @@ const (
 // expiring result location.
 func (s *stack) addHistory() {
 	days := awscdk.Duration_Days(jsii.Number(float64(s.cfg.HistoryDays)))
-	s.historyBucket = awss3.NewBucket(s.st, jsii.String("HistoryBucket"), &awss3.BucketProps{
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		MinimumTLSVersion: jsii.Number(1.2),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:         jsii.Bool(true),
+	// The record of what happened outlives the stack, as the images do.
+	s.historyBucket = s.privateBucket("HistoryBucket", awss3.BucketProps{
 		// Who read the history, and when, is itself worth keeping.
 		ServerAccessLogsBucket: s.logBucket,
 		ServerAccessLogsPrefix: jsii.String("history-bucket/"),
@@ -67,8 +62,6 @@ func (s *stack) addHistory() {
 				ExpiredObjectDeleteMarker: jsii.Bool(true),
 			},
 		},
-		// The record of what happened outlives the stack, as the images do.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	// No record can be overwritten, by anyone: every write must be a
 	// conditional create (If-None-Match), as the S3 user guide's "Enforce
@@ -83,13 +76,9 @@ func (s *stack) addHistory() {
 		Conditions: &map[string]interface{}{"Null": map[string]interface{}{"s3:if-none-match": "true"}},
 	}))
 
-	s.queryResults = awss3.NewBucket(s.st, jsii.String("QueryResultsBucket"), &awss3.BucketProps{
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:             jsii.Bool(true),
-		MinimumTLSVersion:      jsii.Number(1.2),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:              jsii.Bool(true),
+	// CloudFormation cannot delete a bucket that holds objects, so it is
+	// kept too; the results expire on their own within queryResultDays.
+	s.queryResults = s.privateBucket("QueryResultsBucket", awss3.BucketProps{
 		ServerAccessLogsBucket: s.logBucket,
 		ServerAccessLogsPrefix: jsii.String("query-results/"),
 		LifecycleRules: &[]*awss3.LifecycleRule{{
@@ -98,15 +87,7 @@ func (s *stack) addHistory() {
 			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(1)),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 		}},
-		// CloudFormation cannot delete a bucket that holds objects; the
-		// results expire on their own within queryResultDays.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	for _, b := range []awss3.Bucket{s.historyBucket, s.queryResults} {
-		if p := b.Policy(); p != nil {
-			p.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
-		}
-	}
 
 	account := awscdk.Aws_ACCOUNT_ID()
 	db := awsglue.NewCfnDatabase(s.st, jsii.String("HistoryDatabase"), &awsglue.CfnDatabaseProps{

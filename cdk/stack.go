@@ -192,45 +192,28 @@ func (s *stack) fromStackAlarms() *map[string]interface{} {
 }
 
 func (s *stack) addBuckets() {
-	s.logBucket = awss3.NewBucket(s.st, jsii.String("AccessLogBucket"), &awss3.BucketProps{
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		// Log delivery writes with SSE-S3 without any key grants, and the
-		// retained logs stay readable without a retained key.
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		MinimumTLSVersion: jsii.Number(1.2),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+	s.logBucket = s.privateBucket("AccessLogBucket", awss3.BucketProps{
 		// Versioning keeps the audit trail even if someone overwrites or
 		// deletes a log object.
-		Versioned: jsii.Bool(true),
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("ExpireAccessLogs"),
 			Expiration:                          awscdk.Duration_Days(jsii.Number(accessLogDays)),
 			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(30)),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(multipartAbortDays)),
 		}},
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
 	var name *string
 	if s.cfg.BucketName != "" {
 		name = jsii.String(s.cfg.BucketName)
 	}
-	s.bucket = awss3.NewBucket(s.st, jsii.String("ImageBucket"), &awss3.BucketProps{
-		BucketName:        name,
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		// SSE-S3: see the S3DefaultEncryptionKMS suppression for why not a
-		// customer-managed key.
-		Encryption: awss3.BucketEncryption_S3_MANAGED,
+	// Product images must survive `cdk destroy`; there is deliberately no
+	// autoDeleteObjects.
+	s.bucket = s.privateBucket("ImageBucket", awss3.BucketProps{
+		BucketName: name,
 		// An upload with a customer-provided key (SSE-C) would be readable
 		// by nobody but the uploader: not the notifier, not the shop.
 		BlockedEncryptionTypes: &[]awss3.BlockedEncryptionType{awss3.BlockedEncryptionType_SSE_C()},
-		EnforceSSL:             jsii.Bool(true),
-		MinimumTLSVersion:      jsii.Number(1.2),
-		// No ACLs at all: nothing in the bucket can be made public object
-		// by object.
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:              jsii.Bool(true),
 		ServerAccessLogsBucket: s.logBucket,
 		ServerAccessLogsPrefix: jsii.String("image-bucket/"),
 		LifecycleRules: &[]*awss3.LifecycleRule{{
@@ -241,16 +224,30 @@ func (s *stack) addBuckets() {
 			// protects nothing; removing it keeps listings short.
 			ExpiredObjectDeleteMarker: jsii.Bool(true),
 		}},
-		// Product images must survive `cdk destroy`; there is deliberately
-		// no autoDeleteObjects.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	// The TLS-only bucket policies stay with their retained buckets.
-	for _, b := range []awss3.Bucket{s.logBucket, s.bucket} {
-		if p := b.Policy(); p != nil {
-			p.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
-		}
+}
+
+// privateBucket makes a bucket the way every bucket of this stack is made:
+// all public access blocked; SSE-S3 (see the S3DefaultEncryptionKMS
+// suppressions for why not a customer managed key; S3 log delivery also
+// writes with it without key grants); TLS 1.2 or later only; no ACLs at
+// all (BucketOwnerEnforced), so nothing can be made public object by
+// object; versioned; and kept, with its TLS-only policy, when the stack is
+// deleted. p adds what is the bucket's own: its name, access logging and
+// lifecycle.
+func (s *stack) privateBucket(id string, p awss3.BucketProps) awss3.Bucket {
+	p.BlockPublicAccess = awss3.BlockPublicAccess_BLOCK_ALL()
+	p.Encryption = awss3.BucketEncryption_S3_MANAGED
+	p.EnforceSSL = jsii.Bool(true)
+	p.MinimumTLSVersion = jsii.Number(1.2)
+	p.ObjectOwnership = awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED
+	p.Versioned = jsii.Bool(true)
+	p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	b := awss3.NewBucket(s.st, jsii.String(id), &p)
+	if policy := b.Policy(); policy != nil {
+		policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 	}
+	return b
 }
 
 func (s *stack) addQueues() {
