@@ -107,6 +107,10 @@ func (m *minioServer) waitInitialized(ctx context.Context, timeout time.Duration
 		switch {
 		case err == nil:
 			return nil
+		case ctx.Err() != nil:
+			// The time ran out during a call, which the SDK may have been
+			// retrying on its own.
+			return fmt.Errorf("minio: not initialized within %v: %w", timeout, err)
 		case !errors.As(err, &status) || status.HTTPStatusCode() != http.StatusServiceUnavailable:
 			return fmt.Errorf("minio: first S3 call: %w", err)
 		}
